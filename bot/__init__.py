@@ -1,0 +1,1 @@
+"""smtpbot front ends: the command router, Slack app, console chat and CLI."""

@@ -1,0 +1,1 @@
+"""Live checks of mail domains and servers: pure async functions that return findings (no Slack)."""

@@ -1,0 +1,82 @@
+"""explain(): any pasted text -> parsed bounce (or question) -> ranked KB entries, in one call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from knowledge.bounce import parse
+from knowledge.language import detect_language
+from knowledge.load import KnowledgeBase
+from knowledge.match import Matcher
+from knowledge.model import CONFIDENT, Match, Parsed
+
+#: inputs above this many bytes are cut (with a notice), not rejected
+MAX_INPUT_BYTES = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """The answer to one input: what it is, what it says, and the entries that explain it."""
+
+    input_kind: str
+    parsed: Parsed
+    matches: tuple[Match, ...]
+    lang: str
+    suggested_checks: tuple[str, ...]
+    notices: tuple[str, ...] = ()
+
+    @property
+    def best(self) -> Match | None:
+        return self.matches[0] if self.matches else None
+
+    @property
+    def confident(self) -> bool:
+        return bool(self.matches) and self.matches[0].score >= CONFIDENT
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "input_kind": self.input_kind,
+            "parsed": self.parsed.to_json(),
+            "matches": [m.to_json(self.lang) for m in self.matches],
+            "suggested_checks": list(self.suggested_checks),
+            "lang": self.lang,
+            "confident": self.confident,
+            "notices": list(self.notices),
+        }
+
+
+def explain(
+    data: str | bytes, kb: KnowledgeBase, *, lang: str | None = None, top: int = 3
+) -> Explanation:
+    """Explain a bounce, a log line, an exception text or a question.
+
+    Args:
+        data: the pasted text or raw email bytes.
+        kb: a loaded knowledge base (load once, reuse: matching is pure and thread-safe).
+        lang: "en" or "pl"; None picks the input's language.
+        top: how many ranked entries to return.
+    """
+    notices: list[str] = []
+    if len(data) > MAX_INPUT_BYTES:
+        data = data[:MAX_INPUT_BYTES]
+        notices.append(f"input truncated to {MAX_INPUT_BYTES // (1024 * 1024)} MB")
+    parsed = parse(data)
+    matcher = Matcher.for_kb(kb)
+    if parsed.input_kind == "question":
+        matches = matcher.match_question(parsed.text, top=top)
+    else:
+        matches = matcher.match_bounce(parsed, top=top)
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    chosen = lang or detect_language(parsed.text if parsed.input_kind == "question" else text)
+    checks: list[str] = []
+    for m in matches[:1]:
+        checks.extend(c for c in m.entry.checks if c not in checks)
+    return Explanation(
+        input_kind=parsed.input_kind,
+        parsed=parsed,
+        matches=tuple(matches),
+        lang=chosen,
+        suggested_checks=tuple(checks),
+        notices=tuple(notices) + parsed.notices,
+    )

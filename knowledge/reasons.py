@@ -1,0 +1,67 @@
+"""The bounce-reason taxonomy (Sisimai 5 names) and the precedence used to break ties."""
+
+from __future__ import annotations
+
+#: reason id -> one-line description. These ids and nothing else may appear in `reason:`.
+REASONS: dict[str, str] = {
+    "userunknown": "the recipient's mailbox does not exist",
+    "mailboxfull": "the recipient's mailbox is over quota",
+    "suspend": "the recipient's account exists but is disabled or suspended",
+    "hasmoved": "the mailbox moved and mail is not forwarded (551)",
+    "filtered": "the recipient exists but a recipient-side filter refused the message",
+    "hostunknown": "the recipient's domain does not exist or has no usable mail host",
+    "notaccept": "the destination accepts no mail at all (null MX, RFC 7505)",
+    "networkerror": "DNS or network failure reaching the destination",
+    "expired": "the sending MTA gave up retrying (queue lifetime ran out)",
+    "toomanyconn": "too many connections or connection rate exceeded",
+    "speeding": "sending faster than the receiver's rate limit allows",
+    "blocked": "refused because of the sending IP address or host",
+    "requireptr": "the sending IP has no PTR record or one that does not confirm forward",
+    "badreputation": "the sending IP or domain has a bad reputation",
+    "authfailure": "SPF, DKIM or DMARC authentication failed",
+    "rejected": "refused because of the envelope sender (MAIL FROM address or domain)",
+    "norelaying": "the server refused to relay for this destination",
+    "securityerror": "a security requirement was not met (authentication or TLS required, bad credentials)",
+    "failedstarttls": "STARTTLS failed, or TLS was required and not available",
+    "policyviolation": "refused by a policy of the receiving site",
+    "spamdetected": "the content was judged to be spam",
+    "virusdetected": "a virus scanner refused the message",
+    "contenterror": "refused because of the message's header, MIME format or encoding",
+    "notcompliantrfc": "the message does not comply with the RFCs",
+    "mesgtoobig": "the message is larger than the receiving server accepts",
+    "exceedlimit": "the message exceeds a limit set for the recipient",
+    "syntaxerror": "the sending side issued an invalid SMTP command or parameter",
+    "systemerror": "an error inside the remote system",
+    "systemfull": "the remote server's storage is full",
+    "mailererror": "a local delivery program (pipe, procmail) failed",
+    "onhold": "a bounce without enough detail to decide",
+    "undefined": "no reason could be determined",
+    "vacation": "an automatic reply (out of office), not a bounce",
+    "feedback": "an ARF complaint / abuse report, not a bounce",
+    "delivered": "not a failure: the DSN reports successful delivery",
+    "suppressed": "the recipient is on the sending service's suppression list",
+}
+
+#: Order in which reasons win a tie of equal evidence: specific before generic (sisimai's ClassOrder).
+PRECEDENCE: tuple[str, ...] = (
+    "delivered", "vacation", "feedback", "suppressed",
+    "mailboxfull", "mesgtoobig", "exceedlimit", "systemfull",
+    "notaccept", "hasmoved", "suspend", "userunknown", "hostunknown",
+    "requireptr", "authfailure", "badreputation", "blocked", "speeding", "toomanyconn",
+    "norelaying", "failedstarttls", "securityerror", "virusdetected", "spamdetected",
+    "notcompliantrfc", "contenterror", "rejected", "filtered", "policyviolation",
+    "syntaxerror", "mailererror", "networkerror", "expired", "systemerror",
+    "onhold", "undefined",
+)
+
+#: Reasons that describe something other than a failed delivery.
+NOT_FAILURES: frozenset[str] = frozenset({"vacation", "feedback", "delivered"})
+
+assert set(PRECEDENCE) == set(REASONS), "every reason needs a place in PRECEDENCE"
+
+
+def rank(reason: str | None) -> int:
+    """Position of a reason in PRECEDENCE (how-to topics, reason None, come last)."""
+    if reason is None:
+        return len(PRECEDENCE)
+    return PRECEDENCE.index(reason)

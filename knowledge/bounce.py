@@ -1,0 +1,216 @@
+"""Any bounce -> one Parsed record: raw emails and DSNs, NDR text, log lines, exceptions, questions.
+
+Parsers never score; the matcher never parses (house style). Formats differ; Parsed does not.
+"""
+
+from __future__ import annotations
+
+import re
+
+from knowledge.dsn import DsnRecipient, MessageFacts, dsn_in_text, read_message
+from knowledge.model import Parsed, Recipient
+from knowledge.ndr import TextFacts, first_ip, read_text
+from knowledge.replies import find_reply, find_status
+from knowledge.text import squash
+
+
+class BadInput(ValueError):
+    """Input smtpbot cannot read at all (empty, binary); str() is the one-line reason."""
+
+
+_HEADER_START = re.compile(r"\A(?:From \S[^\n]*\n)?(?:[\w-]{2,}:[^\n]*\n(?:[ \t][^\n]*\n)*){2,}")
+_KNOWN_HEADERS = re.compile(
+    r"^(?:from|to|subject|date|received|return-path|message-id|content-type|mime-version|delivered-to|x-[\w-]+):",
+    re.IGNORECASE | re.MULTILINE,
+)
+_DSN_FIELDS = re.compile(r"^\s*(?:Final-Recipient|Original-Recipient|Action|Status|Diagnostic-Code|Remote-MTA)\s*:",
+                         re.IGNORECASE | re.MULTILINE)
+_QUESTION = re.compile(
+    r"(\?\s*$|^(?:how|why|what|when|where|which|who|can|could|should|is|are|do|does|did|help|jak|dlaczego|czemu|"
+    r"co|czy|gdzie|kiedy|ktory|ktora|jaki|jaka|jakie|pomocy|prosze|mam|mamy|dostaje|dostajemy|nie|nasz|nasze)\b)",
+    re.IGNORECASE,
+)
+#: words that mark a pasted bounce even without a reply code (English and Polish NDR wording)
+_BOUNCE_MARKERS = re.compile(
+    r"mailer-daemon|mail delivery (?:subsystem|system|failed)|undeliver|undelivered mail|delivery status notification|"
+    r"could not be delivered|couldn't be delivered|wasn't delivered|delivery (?:has )?failed|permanent error|"
+    r"temporary error|returned mail|failure notice|non-delivery|status=(?:bounced|deferred)|said:|"
+    r"remote server returned|smtp error|smtpexception|smtp\w*error|connection (?:timed out|refused)|"
+    r"nie (?:zosta\w+|moz\w+ by\w+) dostarcz|niedostarcz|zwrot\w* wiadomo",
+    re.IGNORECASE,
+)
+_AUTOREPLY_SUBJECT = re.compile(
+    r"^(?:auto(?:matic)?[ -]?(?:reply|response|antwort)|autosvar|autoreply|out of (?:the )?office|"
+    r"odpowied\w* automatyczn|nieobecno|abwesenheit|absence|r[ée]ponse automatique|vacation|on vacation)",
+    re.IGNORECASE,
+)
+_BOUNCE_SENDER = re.compile(r"mailer-daemon|postmaster|mail delivery|mdaemon|bounce", re.IGNORECASE)
+_ORIGINAL_START = re.compile(
+    r"^[-=\s]*(?:original message|this is a copy of the message|included is a copy|"
+    r"--- below this line is a copy|the original message|headers? of (?:the )?original|"
+    r"content-type: message/rfc822|wiadomo\w+ oryginaln)", re.IGNORECASE | re.MULTILINE,
+)
+_SUCCESS_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
+_EXCERPT_CHARS = 3000
+
+
+def _to_text(data: str | bytes) -> tuple[bytes, str]:
+    if isinstance(data, str):
+        raw, text = data.encode("utf-8", "surrogateescape"), data
+    else:
+        raw, text = data, data.decode("utf-8", "replace")
+    if not text.strip():
+        raise BadInput("empty input: paste a bounce, an SMTP reply line or a question")
+    sample = text[:8192]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\r\n\t\f\x1b")
+    if "\x00" in sample or controls > len(sample) * 0.05 or sample.count("\ufffd") > len(sample) * 0.3:
+        raise BadInput("binary data: expected a bounce email or text, not a binary file")
+    return raw, text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def looks_like_message(text: str) -> bool:
+    head = text.lstrip("\n")[:4096]
+    m = _HEADER_START.match(head)
+    return bool(m) and len(_KNOWN_HEADERS.findall(m.group(0))) >= 2
+
+
+def parse(data: str | bytes) -> Parsed:
+    """Parse any supported input; raises BadInput only for empty or binary input."""
+    raw, text = _to_text(data)
+    if looks_like_message(text):
+        return _from_message(raw)
+    return _from_text(text)
+
+
+def _excerpt(body: str) -> str:
+    m = _ORIGINAL_START.search(body)
+    return (body[: m.start()] if m else body)[:_EXCERPT_CHARS]
+
+
+def _kind_hint(facts: MessageFacts) -> str | None:
+    ctype = facts.headers.get("content-type", "").lower()
+    if facts.feedback_type or "feedback-report" in ctype:
+        return "feedback"
+    actions = {r.action for r in facts.dsn if r.action}
+    if actions and actions <= _SUCCESS_ACTIONS:
+        return "delivered"
+    auto = facts.headers.get("auto-submitted", "").lower()
+    autoreply = (
+        "auto-replied" in auto or "x-autoreply" in facts.headers or "x-autorespond" in facts.headers
+        or facts.headers.get("precedence", "").lower() == "auto_reply"
+        or bool(_AUTOREPLY_SUBJECT.match(facts.subject))
+    )
+    if autoreply and not facts.has_dsn and not _BOUNCE_SENDER.search(facts.headers.get("from", "")):
+        return "vacation"
+    return None
+
+
+def _rows(dsn: list[DsnRecipient]) -> list[Recipient]:
+    return [
+        Recipient(
+            recipient=r.recipient,
+            action=r.action,
+            status=r.status,
+            reply_code=find_reply(r.diagnostic or "")[0],
+            diagnostic=r.diagnostic,
+            remote_mta=r.remote_mta,
+        )
+        for r in dsn
+    ]
+
+
+def _pick(dsn_rows: list[Recipient]) -> Recipient | None:
+    for wanted in ("failed", "delayed"):
+        for r in dsn_rows:
+            if r.action == wanted:
+                return r
+    return dsn_rows[0] if dsn_rows else None
+
+
+def _specific(status: str | None, other: str | None) -> str | None:
+    """Prefer a specific status over a catch-all x.0.0 one."""
+    if status and other and status.endswith(".0.0") and not other.endswith(".0.0") and status[0] == other[0]:
+        return other
+    return status or other
+
+
+def _from_message(raw: bytes) -> Parsed:
+    facts = read_message(raw)
+    if not facts.dsn:
+        facts.dsn = dsn_in_text(facts.body)
+    excerpt = _excerpt(facts.body)
+    tf = read_text(excerpt) if excerpt.strip() else read_text(facts.subject or " ")
+    rows = _rows(facts.dsn)
+    chosen = _pick(rows)
+    diag = (chosen.diagnostic if chosen else None) or tf.diagnostic
+    code, dstatus = find_reply(diag or "")
+    status = _specific(chosen.status if chosen else None, dstatus or find_status(diag or "") or tf.status)
+    if not rows and tf.recipient:
+        rows = [Recipient(tf.recipient, tf.action, status, code or tf.reply_code, diag, tf.remote_mta)]
+    sender = facts.original_from or _addr_of(facts.headers.get("to", ""))
+    hint = _kind_hint(facts)
+    return Parsed(
+        input_kind="dsn" if facts.has_dsn else "mime",
+        reply_code=code or tf.reply_code,
+        status=status,
+        diagnostic=diag,
+        remote_mta=(chosen.remote_mta if chosen else None) or tf.remote_mta,
+        recipient=(chosen.recipient if chosen else None) or tf.recipient
+        or facts.headers.get("x-failed-recipients") or None,
+        sender_domain=sender.rpartition("@")[2].lower() if sender and "@" in sender else None,
+        action=(chosen.action if chosen else None) or (None if hint else tf.action),
+        sending_ip=facts.feedback_ip or facts.original_ip,
+        recipients=tuple(rows),
+        kind_hint=hint,
+        text="\n".join(x for x in (facts.subject, excerpt) if x),
+        command=tf.command,
+    )
+
+
+def _addr_of(value: str) -> str | None:
+    m = re.search(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", value)
+    return m.group(0) if m else None
+
+
+def is_question(text: str, tf: TextFacts) -> bool:
+    """A chat question, not a pasted bounce: no reply structure, or a short sentence asking."""
+    stripped = text.strip()
+    if _DSN_FIELDS.search(stripped) or tf.fmt not in (None, "reply-line", "bare-reply", "phpmailer"):
+        return False
+    if tf.fmt in ("reply-line", "bare-reply") and re.match(r"^\s*[<>]*\s*[45]\d\d\b", stripped):
+        return False
+    if _BOUNCE_MARKERS.search(stripped) and len(stripped) > 120:
+        return False
+    if tf.reply_code is None and tf.status is None:
+        return not _BOUNCE_MARKERS.search(stripped)
+    return len(stripped) < 300 and bool(_QUESTION.search(stripped.splitlines()[0]) or "?" in stripped)
+
+
+def _from_text(text: str) -> Parsed:
+    tf = read_text(text)
+    if is_question(text, tf):
+        return Parsed(input_kind="question", reply_code=tf.reply_code, status=tf.status, text=squash(text))
+    rows = _rows(dsn_in_text(text))
+    first = _pick(rows)
+    status = _specific(first.status, tf.status) if first else tf.status
+    row = first or Recipient(tf.recipient, tf.action, status, tf.reply_code, tf.diagnostic, tf.remote_mta)
+    return Parsed(
+        input_kind="text",
+        reply_code=tf.reply_code,
+        status=status,
+        diagnostic=tf.diagnostic,
+        remote_mta=tf.remote_mta,
+        recipient=tf.recipient,
+        action=tf.action,
+        sending_ip=tf.remote_ip and None or _client_ip(text),
+        recipients=tuple(rows) or ((row,) if (tf.recipient or tf.diagnostic) else ()),
+        text=text[:_EXCERPT_CHARS * 2],
+        command=tf.command,
+    )
+
+
+def _client_ip(text: str) -> str | None:
+    """The sending IP when the text names it (blocklist and PTR refusals quote the client's address)."""
+    m = re.search(r"(?:client host|your ip|ip address|sending ip|\bip)\s*[:=]?\s*\[?((?:\d{1,3}\.){3}\d{1,3})",
+                  text, re.IGNORECASE)
+    return m.group(1) if m else (first_ip(text) if re.search(r"blocked|listed|ptr|reverse", text, re.I) else None)

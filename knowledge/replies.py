@@ -1,0 +1,70 @@
+"""SMTP reply vocabulary in free text: reply codes, enhanced status codes, folded multi-line replies."""
+
+from __future__ import annotations
+
+import re
+
+#: enhanced status code (RFC 3463); not part of an IP address or version number
+STATUS = re.compile(r"(?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})(?![\w]|\.\d)")
+#: a reply code with its enhanced status: "550 5.1.1", "550-5.7.26", "#550 5.1.1", "550 #5.1.1"
+REPLY_STATUS = re.compile(r"(?<![\w.#])#?([245][0-5]\d)[ -]+['\"#]?([245]\.\d{1,3}\.\d{1,3})(?![\w]|\.\d)")
+#: a bare reply code where replies stand: line start, after "said:", "smtp;", "<<<", "(", quotes...
+REPLY_BARE = re.compile(
+    r"(?:^|said:|returned|smtp;|error:|response:|<<<|[(\'\"]|\bcode:?|:)\s*#?([245][0-5]\d)(?=[\s,\'):-]+\S)",
+    re.MULTILINE | re.IGNORECASE,
+)
+#: line of a multi-line reply: "550-5.7.26 first part" / "550 5.7.26 last part"
+_MULTI = re.compile(r"^\s*([245]\d\d)([ -])(?:([245]\.\d{1,3}\.\d{1,3})\s+)?(.*)$")
+
+
+def fold_multiline(text: str) -> str:
+    """Join RFC 5321 continuation lines ("550-5.7.26 a" / "550 5.7.26 b") into one reply line."""
+    out: list[str] = []
+    pending: tuple[str, str | None, list[str]] | None = None
+    for line in text.splitlines():
+        m = _MULTI.match(line)
+        if pending and m and m.group(1) == pending[0]:
+            pending[2].append(m.group(4).strip())
+            if m.group(2) == " ":
+                out.append(_join(pending))
+                pending = None
+            continue
+        if pending:
+            out.append(_join(pending))
+            pending = None
+        if m and m.group(2) == "-":
+            pending = (m.group(1), m.group(3), [m.group(4).strip()])
+            continue
+        out.append(line)
+    if pending:
+        out.append(_join(pending))
+    return "\n".join(out)
+
+
+def _join(p: tuple[str, str | None, list[str]]) -> str:
+    code, status, parts = p
+    head = f"{code} {status} " if status else f"{code} "
+    return head + " ".join(x for x in parts if x)
+
+
+def find_status(text: str) -> str | None:
+    """First enhanced status code in the text, preferring failures (4/5) over success (2)."""
+    found = [m.group(0) for m in STATUS.finditer(text)]
+    for s in found:
+        if s[0] in "45":
+            return s
+    return found[0] if found else None
+
+
+def find_reply(text: str) -> tuple[str | None, str | None]:
+    """First failure reply in the text as (reply code, enhanced status); success replies last."""
+    fallback: tuple[str | None, str | None] = (None, None)
+    for m in REPLY_STATUS.finditer(text):
+        if m.group(1)[0] in "45":
+            return m.group(1), m.group(2)
+        fallback = fallback if fallback[0] else (m.group(1), m.group(2))
+    for m in REPLY_BARE.finditer(text):
+        if m.group(1)[0] in "45":
+            return m.group(1), None
+        fallback = fallback if fallback[0] else (m.group(1), None)
+    return fallback

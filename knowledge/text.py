@@ -1,0 +1,26 @@
+"""Text normalisation shared by the parser and the matcher: case, Polish diacritics, whitespace."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_PL_FOLD = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelnoszzACELNOSZZ")
+_SPACE = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip diacritics (Polish first: ł has no decomposition) and collapse white space.
+
+    Users type "blad uwierzytelniania" for "błąd uwierzytelniania"; Polish servers reply without
+    diacritics too, so every comparison happens on the folded form.
+    """
+    text = text.translate(_PL_FOLD)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return _SPACE.sub(" ", text).strip().lower()
+
+
+def squash(text: str) -> str:
+    """Collapse white space (including folded line breaks) to single spaces."""
+    return _SPACE.sub(" ", text).strip()

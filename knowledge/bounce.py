@@ -58,14 +58,27 @@ def _to_text(data: str | bytes) -> tuple[bytes, str]:
     if isinstance(data, str):
         raw, text = data.encode("utf-8", "surrogateescape"), data
     else:
-        raw, text = data, data.decode("utf-8", "replace")
+        raw, text = data, _decode(data)
     if not text.strip():
         raise BadInput("empty input: paste a bounce, an SMTP reply line or a question")
     sample = text[:8192]
     controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\r\n\t\f\x1b")
-    if "\x00" in sample or controls > len(sample) * 0.05 or sample.count("\ufffd") > len(sample) * 0.3:
+    if "\x00" in sample or controls > len(sample) * 0.05:
         raise BadInput("binary data: expected a bounce email or text, not a binary file")
     return raw, text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+#: tried in order when bytes are not UTF-8 (pasted files from Japanese and Polish mail systems)
+FALLBACK_CHARSETS = ("utf-8", "iso-2022-jp", "shift_jis", "euc_jp", "cp1250", "latin-1")
+
+
+def _decode(data: bytes) -> str:
+    for charset in FALLBACK_CHARSETS:
+        try:
+            return data.decode(charset)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
 
 
 def looks_like_message(text: str) -> bool:

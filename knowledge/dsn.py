@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.policy import compat32
 
+from knowledge.replies import tidy
 from knowledge.text import squash
 
 _RFC822_TYPES = ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers")
@@ -147,7 +148,7 @@ def _read_blocks(blocks: list[dict[str, str]], facts: MessageFacts) -> None:
                 recipient=_strip_type(rcpt),
                 action=(block.get("action") or "").split()[0].lower() if block.get("action") else None,
                 status=(block.get("status") or "").split()[0] if block.get("status") else None,
-                diagnostic=_strip_type(block.get("diagnostic-code")),
+                diagnostic=tidy(_strip_type(block.get("diagnostic-code")) or "") or None,
                 remote_mta=_strip_type(block.get("remote-mta")),
             )
         )

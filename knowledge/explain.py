@@ -64,7 +64,7 @@ def explain(
     parsed = parse(data)
     matcher = Matcher.for_kb(kb)
     if parsed.input_kind == "question":
-        matches = matcher.match_question(parsed.text, top=top)
+        matches = matcher.match_question(parsed.text, top=top, parsed=parsed)
     else:
         matches = matcher.match_bounce(parsed, top=top)
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data

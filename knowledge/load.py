@@ -51,7 +51,7 @@ class StatusCode:
     reason: str | None
 
 
-@dataclass
+@dataclass(eq=False)
 class KnowledgeBase:
     """Validated entries (in file order) plus the status-code table."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from knowledge.replies import REPLY_STATUS, find_reply, find_status, fold_multiline
+from knowledge.replies import REPLY_STATUS, find_reply, find_status, fold_multiline, tidy
 from knowledge.text import squash
 
 _F = re.IGNORECASE | re.MULTILINE
@@ -75,7 +75,7 @@ _HOST_SAID = re.compile(r"^host\s+(?P<host>[\w.-]+)\s*\[(?P<ip>[\w.:]+)\]\s*(?:s
 def _diag_end(diag: str) -> str:
     diag = _HOST_SAID.sub("", diag.strip())
     diag = re.sub(r"\s*\(in reply to [\w ]+? command\)\s*$", "", diag, flags=re.IGNORECASE)
-    return squash(diag).strip(" '\"")
+    return tidy(squash(diag).strip(" '\""))
 
 
 def read_text(text: str) -> TextFacts:

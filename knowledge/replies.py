@@ -68,3 +68,24 @@ def find_reply(text: str) -> tuple[str | None, str | None]:
             return m.group(1), None
         fallback = fallback if fallback[0] else (m.group(1), None)
     return fallback
+
+
+_INLINE_PREFIX = re.compile(r"\s(?P<code>[245]\d\d)[ -](?:(?P<status>[245]\.\d{1,3}\.\d{1,3})\s)?")
+
+
+def tidy(diag: str) -> str:
+    """Drop the repeated "550-5.7.26" prefixes that folding a multi-line reply leaves inside the text."""
+    head = REPLY_STATUS.match(diag.strip())
+    if not head:
+        return diag
+    code, status = head.group(1), head.group(2)
+
+    def drop(m: re.Match[str]) -> str:
+        same = m.group("code") == code and (m.group("status") in (None, status))
+        return " " if same else m.group(0)
+
+    rest = " " + diag.strip()[head.end():]
+    for _ in range(3):  # adjacent prefixes overlap; each pass removes every other one
+        rest = _INLINE_PREFIX.sub(drop, rest)
+    text = head.group(1) + " " + head.group(2) + rest
+    return re.sub(r"\s{2,}", " ", text).strip()

@@ -1,0 +1,231 @@
+"""Rank knowledge-base entries for a parsed bounce or a question; scores calibrated to 0..1.
+
+Everything is compiled once per knowledge base (Matcher.for_kb caches); matching is pure and
+thread-safe. Evidence for a bounce, strongest first: a regex of the entry hits the diagnostic,
+the enhanced status equals one of its codes, a typical phrase is fuzzily present. For a question:
+fuzzy similarity to the entry's example questions and title in both languages (diacritics folded),
+shared word stems, and any code or error text the question quotes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from dataclasses import dataclass
+from weakref import WeakKeyDictionary
+
+from rapidfuzz import fuzz, process
+
+from knowledge.load import KnowledgeBase
+from knowledge.model import Entry, Match, Parsed
+from knowledge.reasons import rank
+from knowledge.text import fold, squash
+
+#: how much a hit in the subject/body excerpt counts against one in the diagnostic itself
+SECONDARY_WEIGHT = 0.6
+#: phrase similarity (0..100) below which a phrase is no evidence
+PHRASE_CUTOFF = 86.0
+#: a score given to the default entry of the status code's reason when nothing else matched
+STATUS_DEFAULT_SCORE = 0.42
+_WORD = re.compile(r"[a-z0-9][a-z0-9.]*[a-z0-9]|[a-z0-9]")
+_STOP = frozenset(
+    "the a an to of in on for and or is are my our we i it at with from by be do does did not no "
+    "how why what when can could should there this that me you your mail email e-mail message messages "
+    "jak co czy nie sie na do w z i a to jest mam mamy po od dla przez o mi my ten ta te".split()
+)
+
+
+def _stem(word: str) -> str:
+    """A crude prefix stem: Polish inflects word endings ("zwrotka", "zwrotki", "zwrotke")."""
+    return word[:6] if len(word) > 6 else word
+
+
+def _tokens(text: str) -> set[str]:
+    return {_stem(w) for w in _WORD.findall(text) if w not in _STOP}
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    entry: Entry
+    patterns: tuple[re.Pattern[str], ...]
+    exact: frozenset[str]
+    wild: tuple[re.Pattern[str], ...]
+    replies: frozenset[str]
+    phrases: tuple[str, ...]
+
+
+def _code_regex(code: str) -> re.Pattern[str]:
+    return re.compile("^" + re.escape(code).replace("x", r"\d+") + "$")
+
+
+def _compile(entry: Entry) -> _Compiled:
+    enhanced = [c for c in entry.codes if "." in c]
+    return _Compiled(
+        entry=entry,
+        patterns=tuple(re.compile(p, re.IGNORECASE) for p in entry.patterns),
+        exact=frozenset(c for c in enhanced if "x" not in c),
+        wild=tuple(_code_regex(c) for c in enhanced if "x" in c),
+        replies=frozenset(c for c in entry.codes if "." not in c),
+        phrases=tuple(fold(p) for p in entry.phrases),
+    )
+
+
+class Matcher:
+    """Precompiled matching state for one knowledge base."""
+
+    _cache: WeakKeyDictionary[KnowledgeBase, Matcher] = WeakKeyDictionary()
+    _lock = threading.Lock()
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.items = [_compile(e) for e in kb.entries.values()]
+        claims: dict[str, int] = {}
+        for item in self.items:
+            for code in item.exact:
+                claims[code] = claims.get(code, 0) + 1
+        #: rarer codes are stronger evidence (an inverse document frequency)
+        self.code_weight = {c: 1.0 / math.sqrt(n) for c, n in claims.items()}
+        self.default_for_reason: dict[str, Entry] = {}
+        for e in kb.entries.values():
+            if e.reason and e.reason not in self.default_for_reason:
+                self.default_for_reason[e.reason] = e
+        self.q_texts: list[str] = []
+        self.q_owner: list[int] = []
+        self.q_tokens: list[set[str]] = []
+        for i, e in enumerate(kb.entries.values()):
+            for text in (*e.questions.en, *e.questions.pl, e.title.en, e.title.pl):
+                self.q_texts.append(fold(text))
+                self.q_owner.append(i)
+        self.entry_tokens = [
+            _tokens(" ".join(self.q_texts[j] for j in range(len(self.q_texts)) if self.q_owner[j] == i))
+            for i in range(len(self.items))
+        ]
+        df: dict[str, int] = {}
+        for toks in self.entry_tokens:
+            for t in toks:
+                df[t] = df.get(t, 0) + 1
+        n = max(len(self.items), 1)
+        self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
+
+    @classmethod
+    def for_kb(cls, kb: KnowledgeBase) -> Matcher:
+        with cls._lock:
+            m = cls._cache.get(kb)
+            if m is None:
+                m = cls._cache[kb] = cls(kb)
+            return m
+
+    # ---- evidence -------------------------------------------------------------------------
+    @staticmethod
+    def _regex(item: _Compiled, raw: str, folded: str) -> tuple[float, str | None]:
+        best, why = 0.0, None
+        for rx in item.patterns:
+            m = rx.search(raw) or rx.search(folded)
+            if m:
+                strength = min(1.0, 0.7 + len(m.group(0)) / 80)
+                if strength > best:
+                    best, why = strength, f"pattern {rx.pattern!r}"
+        return best, why
+
+    @staticmethod
+    def _phrase(item: _Compiled, folded: str) -> tuple[float, str | None]:
+        best, why = 0.0, None
+        for phrase in item.phrases:
+            if phrase in folded:
+                return 0.85, f"phrase {phrase!r}"
+            r = fuzz.partial_ratio(phrase, folded, score_cutoff=PHRASE_CUTOFF)
+            if r:
+                s = 0.5 + (r - PHRASE_CUTOFF) / (100 - PHRASE_CUTOFF) * 0.3
+                if s > best:
+                    best, why = s, f"phrase ~{phrase!r}"
+        return best, why
+
+    def _code(self, item: _Compiled, status: str | None, reply: str | None) -> tuple[float, str | None]:
+        score, why = 0.0, None
+        if status and not status.endswith(".0.0"):
+            if status in item.exact:
+                score, why = 0.35 * self.code_weight.get(status, 1.0), f"status {status}"
+            elif any(rx.match(status) for rx in item.wild):
+                score, why = 0.12, f"status {status} (range)"
+        if reply and reply in item.replies:
+            score += 0.04
+        return score, why
+
+    # ---- bounces --------------------------------------------------------------------------
+    def match_bounce(self, parsed: Parsed, top: int = 3) -> list[Match]:
+        diag = squash(parsed.diagnostic or "")
+        diag_f = fold(diag)
+        body = squash(parsed.text or "")
+        body_f = fold(body)
+        scored: list[Match] = []
+        for item in self.items:
+            ev: list[str] = []
+            text_score = 0.0
+            if diag:
+                s, why = self._regex(item, diag, diag_f)
+                p, pwhy = self._phrase(item, diag_f)
+                text_score = max(s, p)
+                ev += [w for w in (why if s >= p else pwhy,) if w and text_score]
+            if body and text_score < 0.7:
+                s, why = self._regex(item, body, body_f)
+                if s * SECONDARY_WEIGHT > text_score:
+                    text_score, ev = s * SECONDARY_WEIGHT, [f"{why} (in text)"]
+            code_score, cwhy = self._code(item, parsed.status, parsed.reply_code)
+            if cwhy:
+                ev.append(cwhy)
+            score = text_score + code_score if text_score else min(code_score, 0.5)
+            if parsed.kind_hint and item.entry.reason == parsed.kind_hint:
+                score, ev = score + 1.0, [*ev, f"message is a {parsed.kind_hint} report"]
+            if score > 0:
+                scored.append(Match(item.entry, score, tuple(ev)))
+        self._status_default(parsed, scored)
+        return self._rank(scored, top)
+
+    def _status_default(self, parsed: Parsed, scored: list[Match]) -> None:
+        """With no textual evidence, the registry meaning of the status code decides."""
+        if any(m.score >= STATUS_DEFAULT_SCORE for m in scored) or not parsed.status:
+            return
+        row = self.kb.status_codes.get("X." + parsed.status.split(".", 1)[1])
+        entry = self.default_for_reason.get(row.reason) if row and row.reason else None
+        if entry:
+            scored[:] = [m for m in scored if m.entry.id != entry.id]
+            scored.append(Match(entry, STATUS_DEFAULT_SCORE, (f"status {parsed.status}: {row.name}",)))
+
+    @staticmethod
+    def _rank(scored: list[Match], top: int) -> list[Match]:
+        scored.sort(key=lambda m: (-m.score, rank(m.entry.reason), m.entry.id))
+        return [Match(m.entry, min(1.0, round(m.score, 3)), m.evidence) for m in scored[:top]]
+
+    # ---- questions ------------------------------------------------------------------------
+    def match_question(self, text: str, top: int = 3, parsed: Parsed | None = None) -> list[Match]:
+        q = fold(text)
+        if not q:
+            return []
+        fuzzy: dict[int, float] = {}
+        for _choice, score, j in process.extract(q, self.q_texts, scorer=fuzz.WRatio, limit=60):
+            i = self.q_owner[j]
+            fuzzy[i] = max(fuzzy.get(i, 0.0), score)
+        qt = _tokens(q)
+        norm = sum(self.idf.get(t, 0.0) for t in qt) or 1.0
+        scored: list[Match] = []
+        for i, item in enumerate(self.items):
+            overlap = sum(self.idf.get(t, 0.0) for t in qt & self.entry_tokens[i]) / norm
+            fz = max(0.0, (fuzzy.get(i, 0.0) - 50) / 50)
+            score = 0.55 * fz + 0.45 * overlap
+            s, why = self._regex(item, squash(text), q)
+            if s:
+                score = max(score, 0.5) + 0.25 * s
+            code_score, _ = self._code(item, parsed.status if parsed else None, parsed.reply_code if parsed else None)
+            score += code_score * 0.8
+            if score > 0.05:
+                scored.append(Match(item.entry, score, ()))
+        return self._rank(scored, top)
+
+    def search(self, text: str, limit: int = 10) -> list[Match]:
+        """`kb SEARCH`: an id or id fragment first, then question-style matching."""
+        needle = fold(text)
+        direct = [Match(e, 1.0, ("id",)) for e in self.kb.entries.values() if needle and needle in e.id]
+        seen = {m.entry.id for m in direct}
+        rest = [m for m in self.match_question(text, top=limit) if m.entry.id not in seen]
+        return (direct + rest)[:limit]

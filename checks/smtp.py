@@ -190,8 +190,9 @@ def parse_ehlo(lines: tuple[str, ...]) -> dict[str, str]:
         word, _, params = line.strip().partition(" ")
         word = word.upper()
         if word.startswith("AUTH="):
-            params, word = f"{word[5:]} {params}".strip(), "AUTH"
-            params = " ".join(dict.fromkeys((caps.get("AUTH", "") + " " + params).split()))
+            word, params = "AUTH", f"{word[5:]} {params}"
+        if word == "AUTH":
+            params = " ".join(dict.fromkeys(f"{caps.get('AUTH', '')} {params}".upper().split()))
         if word:
             caps[word] = params
     return caps

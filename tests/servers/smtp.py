@@ -71,6 +71,8 @@ class ServerThread:
             self.call(close_all(), timeout=5)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
+        if not self._thread.is_alive():
+            self.loop.close()
 
 
 # --- certificates -------------------------------------------------------------------------
@@ -190,17 +192,23 @@ class Script:
     #: every connection is closed after this many seconds, whatever happens
     lifetime: float = 20.0
     commands: list[str] = field(default_factory=list)
+    #: connections open now, and the most ever open at once (the probe's per-host limit)
+    active: int = 0
+    max_active: int = 0
 
 
 def scripted_server(thread: ServerThread, script: Script, implicit: ssl.SSLContext | None = None) -> int:
     """Start a scripted SMTP server; with `implicit`, TLS starts at the first byte (port 465 style)."""
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        script.active += 1
+        script.max_active = max(script.max_active, script.active)
         try:
             async with asyncio.timeout(script.lifetime):
                 await _converse(script, reader, writer)
         except (TimeoutError, ConnectionError, ssl.SSLError, asyncio.IncompleteReadError):
             pass
         finally:
+            script.active -= 1
             writer.close()
 
     return thread.serve(handler, implicit)

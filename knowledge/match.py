@@ -19,6 +19,7 @@ from rapidfuzz import fuzz, process
 
 from knowledge.load import KnowledgeBase
 from knowledge.model import Entry, Match, Parsed
+from knowledge.prefilter import lowercase_pattern, required_literals
 from knowledge.reasons import rank
 from knowledge.text import fold, squash
 
@@ -28,6 +29,8 @@ SECONDARY_WEIGHT = 0.6
 PHRASE_CUTOFF = 86.0
 #: a score given to the default entry of the status code's reason when nothing else matched
 STATUS_DEFAULT_SCORE = 0.42
+#: questions are short; a long paste that reached question matching is compared by its start
+QUESTION_CHARS = 300
 _WORD = re.compile(r"[a-z0-9][a-z0-9.]*[a-z0-9]|[a-z0-9]")
 _STOP = frozenset(
     "the a an to of in on for and or is are my our we i it at with from by be do does did not no "
@@ -48,7 +51,8 @@ def _tokens(text: str) -> set[str]:
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     entry: Entry
-    patterns: tuple[re.Pattern[str], ...]
+    #: (pattern compiled lower-case, literals one of which it needs or None)
+    patterns: tuple[tuple[re.Pattern[str], frozenset[str] | None], ...]
     exact: frozenset[str]
     wild: tuple[re.Pattern[str], ...]
     replies: frozenset[str]
@@ -63,7 +67,9 @@ def _compile(entry: Entry) -> _Compiled:
     enhanced = [c for c in entry.codes if "." in c]
     return _Compiled(
         entry=entry,
-        patterns=tuple(re.compile(p, re.IGNORECASE) for p in entry.patterns),
+        patterns=tuple(
+            (re.compile(low), required_literals(low)) for low in map(lowercase_pattern, entry.patterns)
+        ),
         exact=frozenset(c for c in enhanced if "x" not in c),
         wild=tuple(_code_regex(c) for c in enhanced if "x" in c),
         replies=frozenset(c for c in entry.codes if "." not in c),
@@ -97,10 +103,14 @@ class Matcher:
             for text in (*e.questions.en, *e.questions.pl, e.title.en, e.title.pl):
                 self.q_texts.append(fold(text))
                 self.q_owner.append(i)
-        self.entry_tokens = [
-            _tokens(" ".join(self.q_texts[j] for j in range(len(self.q_texts)) if self.q_owner[j] == i))
-            for i in range(len(self.items))
-        ]
+        grouped: list[list[str]] = [[] for _ in self.items]
+        for text, owner in zip(self.q_texts, self.q_owner, strict=True):
+            grouped[owner].append(text)
+        self.entry_tokens = [_tokens(" ".join(texts)) for texts in grouped]
+        #: every prefilter literal of every pattern, checked once per text
+        self.literals = sorted({lit for item in self.items for _rx, needs in item.patterns for lit in needs or ()})
+        self.p_texts = [p for item in self.items for p in item.phrases]
+        self.p_owner = [i for i, item in enumerate(self.items) for _ in item.phrases]
         df: dict[str, int] = {}
         for toks in self.entry_tokens:
             for t in toks:
@@ -117,29 +127,44 @@ class Matcher:
             return m
 
     # ---- evidence -------------------------------------------------------------------------
+    def _present(self, lower: str, folded: str | None) -> frozenset[str]:
+        if folded is None:
+            return frozenset(lit for lit in self.literals if lit in lower)
+        return frozenset(lit for lit in self.literals if lit in lower or lit in folded)
+
     @staticmethod
-    def _regex(item: _Compiled, raw: str, folded: str) -> tuple[float, str | None]:
+    def _regex(
+        item: _Compiled, lower: str, folded: str | None, present: frozenset[str]
+    ) -> tuple[float, str | None]:
+        """Best pattern hit in lower-cased text; `folded` (diacritics stripped) too when it differs.
+
+        `present` holds the prefilter literals found in the text: a pattern none of whose needed
+        literals is present cannot match and is skipped.
+        """
         best, why = 0.0, None
-        for rx in item.patterns:
-            m = rx.search(raw) or rx.search(folded)
+        for rx, needs in item.patterns:
+            if needs and needs.isdisjoint(present):
+                continue
+            m = rx.search(lower) or (folded is not None and rx.search(folded))
             if m:
                 strength = min(1.0, 0.7 + len(m.group(0)) / 80)
                 if strength > best:
                     best, why = strength, f"pattern {rx.pattern!r}"
         return best, why
 
-    @staticmethod
-    def _phrase(item: _Compiled, folded: str) -> tuple[float, str | None]:
-        best, why = 0.0, None
-        for phrase in item.phrases:
-            if phrase in folded:
-                return 0.85, f"phrase {phrase!r}"
-            r = fuzz.partial_ratio(phrase, folded, score_cutoff=PHRASE_CUTOFF)
-            if r:
-                s = 0.5 + (r - PHRASE_CUTOFF) / (100 - PHRASE_CUTOFF) * 0.3
-                if s > best:
-                    best, why = s, f"phrase ~{phrase!r}"
-        return best, why
+    def _phrases(self, folded: str) -> dict[int, tuple[float, str]]:
+        """Fuzzy presence of every entry's phrases in one pass over the text (rapidfuzz in C)."""
+        out: dict[int, tuple[float, str]] = {}
+        if not folded or not self.p_texts:
+            return out
+        for phrase, r, j in process.extract(
+            folded, self.p_texts, scorer=fuzz.partial_ratio, score_cutoff=PHRASE_CUTOFF, limit=None
+        ):
+            i = self.p_owner[j]
+            s = 0.5 + (r - PHRASE_CUTOFF) / (100 - PHRASE_CUTOFF) * 0.35
+            if s > out.get(i, (0.0, ""))[0]:
+                out[i] = (s, f"phrase ~{phrase!r}")
+        return out
 
     def _code(self, item: _Compiled, status: str | None, reply: str | None) -> tuple[float, str | None]:
         score, why = 0.0, None
@@ -153,24 +178,31 @@ class Matcher:
         return score, why
 
     # ---- bounces --------------------------------------------------------------------------
+    def _text_scores(self, text: str) -> list[tuple[float, str | None]]:
+        lower = squash(text).lower()
+        folded = fold(lower)
+        alt = folded if folded != lower else None
+        phrases = self._phrases(folded)
+        present = self._present(lower, alt)
+        out = []
+        for i, item in enumerate(self.items):
+            s, why = self._regex(item, lower, alt, present)
+            p, pwhy = phrases.get(i, (0.0, None))
+            out.append((s, why) if s >= p else (p, pwhy))
+        return out
+
     def match_bounce(self, parsed: Parsed, top: int = 3) -> list[Match]:
-        diag = squash(parsed.diagnostic or "")
-        diag_f = fold(diag)
-        body = squash(parsed.text or "")
-        body_f = fold(body)
+        n = len(self.items)
+        primary = self._text_scores(parsed.diagnostic) if parsed.diagnostic else [(0.0, None)] * n
+        secondary: list[tuple[float, str | None]] = [(0.0, None)] * n
+        if parsed.text and max((s for s, _ in primary), default=0.0) < 0.7:
+            # the diagnostic said nothing recognisable: read the subject and the human text too
+            secondary = [(s * SECONDARY_WEIGHT, w) for s, w in self._text_scores(parsed.text)]
         scored: list[Match] = []
-        for item in self.items:
-            ev: list[str] = []
-            text_score = 0.0
-            if diag:
-                s, why = self._regex(item, diag, diag_f)
-                p, pwhy = self._phrase(item, diag_f)
-                text_score = max(s, p)
-                ev += [w for w in (why if s >= p else pwhy,) if w and text_score]
-            if body and text_score < 0.7:
-                s, why = self._regex(item, body, body_f)
-                if s * SECONDARY_WEIGHT > text_score:
-                    text_score, ev = s * SECONDARY_WEIGHT, [f"{why} (in text)"]
+        for i, item in enumerate(self.items):
+            (p, pwhy), (s, swhy) = primary[i], secondary[i]
+            text_score, ev = (p, [pwhy]) if p >= s else (s, [f"{swhy} (in text)"])
+            ev = [e for e in ev if e and text_score]
             code_score, cwhy = self._code(item, parsed.status, parsed.reply_code)
             if cwhy:
                 ev.append(cwhy)
@@ -202,8 +234,11 @@ class Matcher:
         q = fold(text)
         if not q:
             return []
+        lower = squash(text).lower()
+        alt = q if q != lower else None
+        present = self._present(lower, alt)
         fuzzy: dict[int, float] = {}
-        for _choice, score, j in process.extract(q, self.q_texts, scorer=fuzz.WRatio, limit=60):
+        for _choice, score, j in process.extract(q[:QUESTION_CHARS], self.q_texts, scorer=fuzz.WRatio, limit=60):
             i = self.q_owner[j]
             fuzzy[i] = max(fuzzy.get(i, 0.0), score)
         qt = _tokens(q)
@@ -213,7 +248,7 @@ class Matcher:
             overlap = sum(self.idf.get(t, 0.0) for t in qt & self.entry_tokens[i]) / norm
             fz = max(0.0, (fuzzy.get(i, 0.0) - 50) / 50)
             score = 0.55 * fz + 0.45 * overlap
-            s, why = self._regex(item, squash(text), q)
+            s, why = self._regex(item, lower, alt, present)
             if s:
                 score = max(score, 0.5) + 0.25 * s
             code_score, _ = self._code(item, parsed.status if parsed else None, parsed.reply_code if parsed else None)

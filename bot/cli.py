@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -90,7 +91,11 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
     env = env or Environment()
     argv = sys.argv[1:] if argv is None else argv
     try:
-        args = build_parser().parse_args(argv)
+        try:
+            with contextlib.redirect_stdout(env.stdout):  # --help goes where the caller reads
+                args = build_parser().parse_args(argv)
+        except SystemExit as exc:  # argparse's --help/--version
+            return int(exc.code or 0)
         if args.kb:
             env.environ["SMTPBOT_KB"] = args.kb
         func = getattr(args, "func", None)

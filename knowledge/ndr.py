@@ -42,8 +42,10 @@ FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("bare-reply", r"^\s*(?P<diag>[45][0-5]\d[ -]\D.+)$"),
     )
 )
-_EMAIL = re.compile(r"<?([\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+)>?")
-_RCPT_LINE = re.compile(r"^\s*<?([\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+)>?\s*[:(]?", re.MULTILINE)
+_EMAIL = re.compile(r"<?([\w][\w.+=-]*@[\w-]+(?:\.[\w-]+)+)>?")
+_RCPT_LINE = re.compile(r"^\s*<?([\w][\w.+=-]*@[\w-]+(?:\.[\w-]+)+)>?\s*[:(]?", re.MULTILINE)
+#: the dsn= field of Postfix log lines
+_DSN_FIELD = re.compile(r"\bdsn=([245]\.\d{1,3}\.\d{1,3})\b")
 _IP = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
 _ACTIONS = {"bounced": "failed", "deferred": "delayed", "sent": "delivered", "expired": "failed",
             "undeliverable": "failed"}
@@ -97,6 +99,8 @@ def read_text(text: str) -> TextFacts:
         if g.get("code"):
             code = g["code"]
         status = status or find_status(diag)
+        if not status and (dsn := _DSN_FIELD.search(body)):
+            status = dsn.group(1)
         if name in ("bare-reply",) and not code:
             continue
         return TextFacts(

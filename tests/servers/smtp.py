@@ -41,19 +41,19 @@ class ServerThread:
     def call(self, coro: Coroutine[Any, Any, Any], timeout: float = 10.0) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
-    def listen(self, factory: Any, tls: ssl.SSLContext | None = None) -> int:
-        """Start a server (a protocol factory) on 127.0.0.1 port 0 and return its port."""
+    def listen(self, factory: Any, tls: ssl.SSLContext | None = None, host: str = HOST, port: int = 0) -> int:
+        """Start a server (a protocol factory) on `host` (loopback), port 0 by default; return its port."""
         async def start() -> asyncio.Server:
-            return await self.loop.create_server(factory, HOST, 0, ssl=tls)
+            return await self.loop.create_server(factory, host, port, ssl=tls)
 
         server = self.call(start())
         self._servers.append(server)
         return server.sockets[0].getsockname()[1]
 
-    def serve(self, handler: Any, tls: ssl.SSLContext | None = None) -> int:
-        """Start a stream server whose connections run `handler(reader, writer)`."""
+    def serve(self, handler: Any, tls: ssl.SSLContext | None = None, host: str = HOST, port: int = 0) -> int:
+        """Start a stream server whose connections run `handler(reader, writer)`; return its port."""
         async def start() -> asyncio.Server:
-            return await asyncio.start_server(handler, HOST, 0, ssl=tls)
+            return await asyncio.start_server(handler, host, port, ssl=tls)
 
         server = self.call(start())
         self._servers.append(server)
@@ -165,10 +165,12 @@ class RelayRefusingHandler:
         return "250 OK"
 
 
-def aiosmtpd_server(thread: ServerThread, tls: ssl.SSLContext | None, **kw: Any) -> int:
+def aiosmtpd_server(thread: ServerThread, tls: ssl.SSLContext | None, host: str = HOST, port: int = 0,
+                    **kw: Any) -> int:
     """A real aiosmtpd server with STARTTLS (and AUTH only after it, aiosmtpd's default)."""
     handler = kw.pop("handler", RelayRefusingHandler())
-    return thread.listen(lambda: SMTP(handler, hostname=MX_NAME, tls_context=tls, loop=thread.loop, **kw))
+    factory = lambda: SMTP(handler, hostname=MX_NAME, tls_context=tls, loop=thread.loop, **kw)  # noqa: E731
+    return thread.listen(factory, host=host, port=port)
 
 
 # --- scripted fault servers ----------------------------------------------------------------------
@@ -197,7 +199,8 @@ class Script:
     max_active: int = 0
 
 
-def scripted_server(thread: ServerThread, script: Script, implicit: ssl.SSLContext | None = None) -> int:
+def scripted_server(thread: ServerThread, script: Script, implicit: ssl.SSLContext | None = None,
+                    host: str = HOST, port: int = 0) -> int:
     """Start a scripted SMTP server; with `implicit`, TLS starts at the first byte (port 465 style)."""
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         script.active += 1
@@ -207,11 +210,13 @@ def scripted_server(thread: ServerThread, script: Script, implicit: ssl.SSLConte
                 await _converse(script, reader, writer)
         except (TimeoutError, ConnectionError, ssl.SSLError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:  # ServerThread.stop(): end quietly, the loop is going away
+            pass
         finally:
             script.active -= 1
             writer.close()
 
-    return thread.serve(handler, implicit)
+    return thread.serve(handler, implicit, host=host, port=port)
 
 
 async def _converse(script: Script, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

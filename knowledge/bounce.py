@@ -10,7 +10,7 @@ import re
 from knowledge.dsn import DsnRecipient, MessageFacts, dsn_in_text, read_message
 from knowledge.model import Parsed, Recipient
 from knowledge.ndr import TextFacts, first_ip, read_text
-from knowledge.replies import find_reply, find_status
+from knowledge.replies import find_command, find_reply, find_status
 from knowledge.text import squash
 
 
@@ -176,7 +176,7 @@ def _from_message(raw: bytes) -> Parsed:
         recipients=tuple(rows),
         kind_hint=hint,
         text="\n".join(x for x in (facts.subject, excerpt) if x),
-        command=tf.command,
+        command=find_command(excerpt) or tf.command,
     )
 
 
@@ -188,9 +188,9 @@ def _addr_of(value: str) -> str | None:
 def is_question(text: str, tf: TextFacts) -> bool:
     """A chat question, not a pasted bounce: no reply structure, or a short sentence asking."""
     stripped = text.strip()
-    if _DSN_FIELDS.search(stripped) or tf.fmt not in (None, "reply-line", "bare-reply", "phpmailer"):
+    if _DSN_FIELDS.search(stripped) or tf.fmt not in (None, "reply-line", "bare-reply", "status-line", "phpmailer"):
         return False
-    if tf.fmt in ("reply-line", "bare-reply") and re.match(r"^\s*[<>]*\s*[45]\d\d\b", stripped):
+    if tf.fmt in ("reply-line", "bare-reply", "status-line") and re.match(r"^\s*[<>]*\s*[45](?:\d\d|\.\d)", stripped):
         return False
     if _BOUNCE_MARKERS.search(stripped) and len(stripped) > 120:
         return False
@@ -218,7 +218,7 @@ def _from_text(text: str) -> Parsed:
         sending_ip=tf.remote_ip and None or _client_ip(text),
         recipients=tuple(rows) or ((row,) if (tf.recipient or tf.diagnostic) else ()),
         text=text[:_EXCERPT_CHARS * 2],
-        command=tf.command,
+        command=find_command(text) or tf.command,
     )
 
 

@@ -25,7 +25,7 @@ FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("host-said", r"host\s+(?P<host>[\w.-]+)\s*\[(?P<ip>[\w.:]+)\]\s+said:\s*(?P<diag>.+?)"
                       r"(?:\s*\(in reply to (?P<cmd>[\w ]+?)(?: command)?\))?\s*$"),
         ("exim-after", r"SMTP error from remote (?:mail server|mailer|server) after (?P<cmd>[A-Za-z ]+?)"
-                       r"(?::?<[^>]*>)?(?:\s*\[[^\]]*\])?:\s*(?:host\s+(?P<host>\S+)\s*\[(?P<ip>[^\]]+)\]:?\s*)?(?P<diag>.+)$"),
+                       r"(?::?<[^>]*>)?[^:\n]{0,80}?:\s*(?:host:?\s+(?P<host>[\w.-]+)\s*(?:\[(?P<ip>[^\]]+)\])?:?\s*)?(?P<diag>.+)$"),
         ("exim-host", r"^\s*host\s+(?P<host>[\w.-]+)\s*\[(?P<ip>[\w.:]+)\]:?\s*(?P<diag>[245]\d\d\b.+)$"),
         ("qmail-said", r"(?:(?P<ip>\d{1,3}(?:\.\d{1,3}){3}) does not like recipient\.\s*)?Remote host said:\s*(?P<diag>.+)$"),
         ("exchange-returned", r"Remote Server (?:at [^\n]*? )?returned\s*'?(?P<diag>[^'\n]+)'?"),
@@ -40,6 +40,7 @@ FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("javamail", r"(?:SMTP\w*Exception|AuthenticationFailedException|MessagingException)\b[^:\n]*:\s*(?P<diag>.+)$"),
         ("reply-line", r"(?P<diag>(?<![\w.#])[45][0-5]\d[ -]+#?[245]\.\d{1,3}\.\d{1,3}\b.*)$"),
         ("bare-reply", r"^\s*(?P<diag>[45][0-5]\d[ -]\D.+)$"),
+        ("status-line", r"^\s*(?P<diag>[45]\.\d{1,3}\.\d{1,3}\s+\S.+)$"),
     )
 )
 _EMAIL = re.compile(r"<?([\w][\w.+=-]*@[\w-]+(?:\.[\w-]+)+)>?")
@@ -101,7 +102,7 @@ def read_text(text: str) -> TextFacts:
         status = status or find_status(diag)
         if not status and (dsn := _DSN_FIELD.search(body)):
             status = dsn.group(1)
-        if name in ("bare-reply",) and not code:
+        if name == "bare-reply" and not code:
             continue
         return TextFacts(
             fmt=name,

@@ -89,3 +89,27 @@ def tidy(diag: str) -> str:
         rest = _INLINE_PREFIX.sub(drop, rest)
     text = head.group(1) + " " + head.group(2) + rest
     return re.sub(r"\s{2,}", " ", text).strip()
+
+#: how MTAs say which SMTP command a reply answered (Postfix, Exim, Sendmail transcripts, qmail)
+_COMMAND = re.compile(
+    r"in reply to (?P<a>rcpt to|mail from|end of data|data|helo|ehlo|starttls|auth)\b"
+    r"|smtp error from remote (?:mail server|mailer|server) after (?P<b>rcpt to|mail from|end of data|data|helo|ehlo|"
+    r"initial connection|starttls)\b"
+    r"|^\s*>>>\s*(?P<c>rcpt to|mail from|data|helo|ehlo|starttls|auth)\b"
+    r"|\bmost progress was (?P<d>rcpt to|mail from|data|helo|ehlo)\b"
+    r"|\b(?P<e>rcpt to|mail from|data)\s+command failed",
+    re.IGNORECASE | re.MULTILINE,
+)
+_COMMAND_NAMES = {"rcpt to": "RCPT", "mail from": "MAIL", "end of data": "DATA", "data": "DATA", "helo": "HELO",
+                  "ehlo": "EHLO", "starttls": "STARTTLS", "auth": "AUTH", "initial connection": "CONN"}
+
+
+def find_command(text: str) -> str | None:
+    """The SMTP command the failure answered, when the bounce says (last one in a transcript)."""
+    found = None
+    for m in _COMMAND.finditer(text):
+        word = next(g for g in m.groups() if g)
+        found = _COMMAND_NAMES[" ".join(word.lower().split())]
+        if m.group("c") is None:
+            return found
+    return found

@@ -50,6 +50,9 @@ _ORIGINAL_START = re.compile(
     r"--- below this line is a copy|the original message|headers? of (?:the )?original|"
     r"content-type: message/rfc822|wiadomo\w+ oryginaln)", re.IGNORECASE | re.MULTILINE,
 )
+#: beyond these sizes an input is a paste, not a chat question
+QUESTION_MAX_LINES = 4
+QUESTION_MAX_CHARS = 400
 _SUCCESS_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
 _EXCERPT_CHARS = 3000
 
@@ -188,6 +191,9 @@ def _addr_of(value: str) -> str | None:
 def is_question(text: str, tf: TextFacts) -> bool:
     """A chat question, not a pasted bounce: no reply structure, or a short sentence asking."""
     stripped = text.strip()
+    lines = [line for line in stripped.splitlines() if line.strip()]
+    if len(lines) > QUESTION_MAX_LINES or len(stripped) > QUESTION_MAX_CHARS:
+        return False  # people ask in a sentence or two; longer text was pasted from somewhere
     if _DSN_FIELDS.search(stripped) or tf.fmt not in (None, "reply-line", "bare-reply", "status-line", "phpmailer"):
         return False
     if tf.fmt in ("reply-line", "bare-reply", "status-line") and re.match(r"^\s*[<>]*\s*[45](?:\d\d|\.\d)", stripped):

@@ -193,7 +193,9 @@ class Matcher:
 
     def match_bounce(self, parsed: Parsed, top: int = 3) -> list[Match]:
         n = len(self.items)
-        primary = self._text_scores(parsed.diagnostic) if parsed.diagnostic else [(0.0, None)] * n
+        # a pasted text with no recognisable reply line is itself the diagnostic
+        first = parsed.diagnostic or (parsed.text if parsed.input_kind == "text" else None)
+        primary = self._text_scores(first) if first else [(0.0, None)] * n
         secondary: list[tuple[float, str | None]] = [(0.0, None)] * n
         if parsed.text and max((s for s, _ in primary), default=0.0) < 0.7:
             # the diagnostic said nothing recognisable: read the subject and the human text too
@@ -238,7 +240,7 @@ class Matcher:
         alt = q if q != lower else None
         present = self._present(lower, alt)
         fuzzy: dict[int, float] = {}
-        for _choice, score, j in process.extract(q[:QUESTION_CHARS], self.q_texts, scorer=fuzz.WRatio, limit=60):
+        for _choice, score, j in process.extract(q[:QUESTION_CHARS], self.q_texts, scorer=fuzz.token_set_ratio, limit=60):
             i = self.q_owner[j]
             fuzzy[i] = max(fuzzy.get(i, 0.0), score)
         qt = _tokens(q)

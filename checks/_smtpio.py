@@ -116,29 +116,42 @@ def classify_connect_error(exc: BaseException) -> str:
 class SmtpConnection:
     """A client-side SMTP conversation over asyncio streams; every read is bounded."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, timeout: float) -> None:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, timeout: float,
+                 deadline: float | None = None) -> None:
         self.reader = reader
         self.writer = writer
-        self.timeout = timeout
+        self._timeout = timeout
+        #: monotonic time after which every operation times out at once (the probe's budget)
+        self.deadline = deadline
         self.tls: ssl.SSLObject | None = None
 
+    @property
+    def timeout(self) -> float:
+        """The bound on the next operation: `--timeout`, or less when the budget runs out."""
+        if self.deadline is None:
+            return self._timeout
+        return max(0.0, min(self._timeout, self.deadline - time.monotonic()))
+
     @classmethod
-    async def open(cls, address: str, port: int, timeout: float) -> SmtpConnection | ConnectFailure:
+    async def open(cls, address: str, port: int, timeout: float,
+                   deadline: float | None = None) -> SmtpConnection | ConnectFailure:
         """Open TCP to `address:port` within `timeout`; failures come back as values."""
         start = time.monotonic()
+        limit = timeout if deadline is None else max(0.0, min(timeout, deadline - start))
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(limit):
                 reader, writer = await asyncio.open_connection(address, port, limit=MAX_LINE)
         except (OSError, TimeoutError) as exc:
             elapsed = int((time.monotonic() - start) * 1000)
             return ConnectFailure(classify_connect_error(exc), str(exc) or type(exc).__name__, elapsed)
-        return cls(reader, writer, timeout)
+        return cls(reader, writer, timeout, deadline)
 
     async def read_reply(self, timeout: float | None = None) -> Reply:
         """Read one (possibly multi-line) reply; the whole reply must arrive within the timeout."""
         lines: list[str] = []
+        timeout = min(timeout, self.timeout) if timeout is not None else self.timeout
         try:
-            async with asyncio.timeout(timeout or self.timeout):
+            async with asyncio.timeout(timeout):
                 while True:
                     code, last, text = self._parse(await self._readline())
                     lines.append(text)
@@ -147,7 +160,7 @@ class SmtpConnection:
                     if len(lines) >= MAX_LINES:
                         raise SmtpIOError("garbage", f"reply longer than {MAX_LINES} lines")
         except TimeoutError:
-            raise SmtpIOError("timeout", f"no complete reply within {timeout or self.timeout:g} s") from None
+            raise SmtpIOError("timeout", f"no complete reply within {timeout:.3g} s") from None
 
     async def _readline(self) -> bytes:
         try:
@@ -182,13 +195,14 @@ class SmtpConnection:
 
     async def start_tls(self, context: ssl.SSLContext, server_hostname: str | None) -> None:
         """TLS handshake on the open connection (after STARTTLS's 220, or at once for port 465)."""
+        timeout = self.timeout
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(timeout):
                 await self.writer.start_tls(
-                    context, server_hostname=server_hostname, ssl_handshake_timeout=self.timeout
+                    context, server_hostname=server_hostname, ssl_handshake_timeout=max(timeout, 0.001)
                 )
         except TimeoutError:
-            raise SmtpIOError("timeout", f"TLS handshake did not finish within {self.timeout:g} s") from None
+            raise SmtpIOError("timeout", f"TLS handshake did not finish within {timeout:.3g} s") from None
         except ssl.SSLCertVerificationError:
             raise
         except (ssl.SSLError, ConnectionError, OSError) as exc:

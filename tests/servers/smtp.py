@@ -191,6 +191,8 @@ class Script:
     #: STARTTLS advertised and performed with this context
     starttls: ssl.SSLContext | None = None
     rcpt_reply: str = "554 5.7.1 Relay access denied"
+    #: wait this long before every reply after the greeting (a tarpit)
+    reply_delay: float = 0.0
     #: every connection is closed after this many seconds, whatever happens
     lifetime: float = 20.0
     commands: list[str] = field(default_factory=list)
@@ -235,6 +237,7 @@ async def _converse(script: Script, reader: asyncio.StreamReader, writer: asynci
     while line := (await reader.readline()).decode("ascii", "replace").strip():
         script.commands.append(line)
         verb = line.split(" ", 1)[0].upper()
+        await asyncio.sleep(script.reply_delay)
         if verb == "QUIT":
             await _say(writer, "221 2.0.0 Bye")
             return

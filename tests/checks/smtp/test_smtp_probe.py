@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import errno
 import socket
 import time
@@ -107,6 +106,19 @@ def test_endless_line_costs_nothing_like_its_length(servers: ServerThread, opts:
     assert time.monotonic() - start < opts.timeout + 1.0
     assert got["smtp.banner"].status is Status.FAIL
     assert "longer than" in got["smtp.banner"].summary
+
+
+def test_tarpit_is_bounded_by_the_probe_budget(servers: ServerThread, pki: PKI, opts: CheckOptions) -> None:
+    timeout = 0.5
+    script = Script(greeting_delay=0.45, reply_delay=0.45, starttls=pki.context(MX))
+    start = time.monotonic()
+    got = mx(opts, scripted_server(servers, script), timeout=timeout, relay_test=True)
+    elapsed = time.monotonic() - start
+    assert elapsed < smtp.PROBE_BUDGET_TIMEOUTS * timeout + 0.5
+    # every step answered within --timeout, but the whole conversation ran out of budget;
+    # what was learned before is kept, the step in progress says it could not finish
+    assert got["smtp.starttls"].status is Status.PASS
+    assert got["smtp.open-relay"].status is Status.ERROR
 
 
 def test_slow_greeting_is_measured(servers: ServerThread, opts: CheckOptions) -> None:

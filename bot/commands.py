@@ -35,6 +35,7 @@ COMMANDS: tuple[tuple[str, str, str, bool], ...] = (
 NAMES = frozenset(name for name, *_ in COMMANDS if " " not in name)
 SLOW = frozenset(name for name, _, _, slow in COMMANDS if slow)
 PRIVATE_FLAGS = frozenset({"-p", "--private"})
+_PRIVATE = re.compile(r"(?:-p|--private)(?:\s+|$)(.*)", re.S)
 #: explain shows this many ranked entries; kb search lists this many
 TOP = 3
 KB_LIMIT = 10
@@ -82,15 +83,22 @@ def _strip_prefix(text: str) -> str:
     return stripped[5:].lstrip() if stripped.lower().startswith("/smtp") else stripped
 
 
+def _leading_flags(text: str) -> tuple[bool, str]:
+    private = False
+    while (flag := _PRIVATE.match(text)) is not None:
+        private, text = True, flag.group(1)
+    return private, text
+
+
 def parse(text: str) -> Command:
     """Split chat text into a Command; a leading `/smtp` is optional, `-p` asks for privacy."""
-    m = re.match(r"(\S+)\s*(.*)", _strip_prefix(text), re.S)
+    private, body = _leading_flags(_strip_prefix(text))
+    m = re.match(r"(\S+)\s*(.*)", body, re.S)
     if m is None:
-        return Command("help", (), "")
-    name, after = m.group(1).lower(), m.group(2)
-    private = False
-    while (flag := re.match(r"(?:-p|--private)(?:\s+|$)(.*)", after, re.S)) is not None:
-        private, after = True, flag.group(1)
+        return Command("help", (), "", private)
+    name = m.group(1).lower()
+    flagged, after = _leading_flags(m.group(2))
+    private = private or flagged
     words = checkrun.split_args(after.replace("\n", " "))
     args = tuple(w for w in words if w not in PRIVATE_FLAGS)
     if name != "explain":  # a pasted bounce may contain "-p"; only a leading flag counts there
@@ -103,7 +111,8 @@ def is_command(text: str) -> bool:
     stripped = text.strip()
     if stripped.lower().startswith("/smtp"):
         return True
-    first = stripped.split(maxsplit=1)[0].lower() if stripped else ""
+    _, body = _leading_flags(stripped)
+    first = body.split(maxsplit=1)[0].lower() if body.strip() else ""
     return first in NAMES
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -79,26 +80,27 @@ class Answer:
         out = []
         for r in self.records:
             target = getattr(r, "exchange", None) or getattr(r, "target", None)
-            out.append(target.to_text(omit_final_dot=True).lower() if target is not None else "")
+            if target is None or target == dns.name.root:
+                out.append("")  # RFC 7505 null MX target "."
+            else:
+                out.append(target.to_text(omit_final_dot=True).lower())
         return out
 
 
 def parse_nameserver(text: str) -> tuple[str, int]:
     """`HOST[:PORT]` (IPv6 as `[addr]:port` or bare) to (address, port); ValueError if malformed."""
     text = text.strip()
-    host, port = text, 53
-    if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        if rest:
-            if not rest.startswith(":"):
-                raise ValueError(f"bad nameserver {text!r}")
-            port = int(rest[1:])
-    elif text.count(":") == 1:
-        host, _, port_text = text.partition(":")
-        port = int(port_text)
-    ipaddress.ip_address(host)
-    if not 0 < port < 65536:
-        raise ValueError(f"bad nameserver port in {text!r}")
+    match = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\](?::(\d{1,5}))?|([0-9.]+)(?::(\d{1,5}))?|([0-9A-Fa-f:.]+)", text)
+    try:
+        if not match:
+            raise ValueError(text)
+        host = match.group(1) or match.group(3) or match.group(5)
+        port = int(match.group(2) or match.group(4) or 53)
+        ipaddress.ip_address(host)
+        if not 0 < port < 65536:
+            raise ValueError(text)
+    except ValueError:
+        raise ValueError(f"bad --nameserver {text!r}: expected an IP address with an optional :PORT") from None
     return host, port
 
 
@@ -127,9 +129,9 @@ def _error_text(exc: Exception, timeout: float) -> str:
     if isinstance(exc, dns.resolver.LifetimeTimeout | dns.exception.Timeout):
         return f"no answer within {timeout:g} s"
     if isinstance(exc, dns.resolver.NoNameservers):
-        rcodes = sorted({dns.rcode.to_text(e[3].rcode()) for e in exc.kwargs.get("errors", [])
-                         if len(e) > 3 and hasattr(e[3], "rcode")})
-        return "nameserver answered " + "/".join(rcodes) if rcodes else "no nameserver could answer"
+        # errors: (server, tcp, port, error text or rcode name, response) per nameserver tried
+        reasons = sorted({str(e[3]) for e in exc.kwargs.get("errors", []) if len(e) > 3})
+        return "nameserver answered " + "/".join(reasons) if reasons else "no nameserver could answer"
     if isinstance(exc, dns.resolver.YXDOMAIN):
         return "name too long after DNAME substitution"
     return f"DNS error: {type(exc).__name__}"
@@ -141,6 +143,9 @@ class Resolver:
 
     opts: CheckOptions
     sent: int = 0
+    #: responses received / queries that timed out, for the dead-nameserver short cut
+    answered: int = 0
+    timeouts: int = 0
     _cache: dict[tuple[str, str], asyncio.Future[Answer]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -160,13 +165,23 @@ class Resolver:
             qname = dns.name.from_text(name)
         except dns.exception.DNSException:
             return Answer(name, rdtype, Outcome.NXDOMAIN, error="not a valid DNS name")
+        if self.timeouts and not self.answered:
+            # nothing has answered this run and something already timed out: the nameservers are
+            # dead, and asking again would only stack another timeout onto dependent checks
+            return Answer(name, rdtype, Outcome.ERROR, error="nameserver not answering (earlier queries timed out)")
         self.sent += 1
         try:
             answer = await self._resolver.resolve(qname, rdtype, search=False, raise_on_no_answer=False)
         except dns.resolver.NXDOMAIN as exc:
+            self.answered += 1
             return Answer(name, rdtype, Outcome.NXDOMAIN, secure=_ad(exc))
         except (dns.exception.DNSException, OSError) as exc:
+            if isinstance(exc, dns.resolver.LifetimeTimeout | dns.exception.Timeout):
+                self.timeouts += 1
+            else:
+                self.answered += 1
             return Answer(name, rdtype, Outcome.ERROR, error=_error_text(exc, self.opts.timeout))
+        self.answered += 1
         secure = bool(answer.response.flags & dns.flags.AD)
         records = tuple(answer.rrset) if answer.rrset is not None else ()
         canonical = answer.canonical_name.to_text(omit_final_dot=True).lower()

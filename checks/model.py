@@ -69,6 +69,8 @@ class CheckOptions:
     ehlo_name: str | None = None
     #: run the SMTP/TLS probes of MX hosts as part of a domain check
     smtp: bool = True
+    #: HTTPS port for MTA-STS policy fetches (None: 443; labs and tests use a loopback port)
+    https_port: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,6 +51,8 @@ def _key(name: str) -> str | None:
 def _txt(value: Any, rdtype: dns.rdatatype.RdataType) -> dns.rdata.Rdata:
     strings = [value] if isinstance(value, str | bytes) else list(value)
     encoded = [s if isinstance(s, bytes) else str(s).encode("utf-8", "surrogateescape") for s in strings]
+    # one character-string holds at most 255 octets (RFC 1035 3.3.14): split longer text like zone tools do
+    encoded = [e[i:i + 255] for e in encoded for i in range(0, max(len(e), 1), 255)]
     return dns.rdtypes.ANY.TXT.TXT(dns.rdataclass.IN, rdtype, encoded or [b""])
 
 

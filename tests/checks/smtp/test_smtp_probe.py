@@ -13,7 +13,7 @@ from checks import smtp
 from checks._smtpio import classify_connect_error, run_limits
 from checks.model import CheckOptions, Status
 from checks.smtp import Mode, Target
-from tests.checks.smtp.helpers import MX, by_check, mx
+from tests.checks.smtp.helpers import KB_IDS, MX, by_check, mx
 from tests.servers.smtp import (
     HOST,
     PKI,
@@ -209,3 +209,23 @@ def test_connections_per_host_are_limited_per_run(servers: ServerThread, opts: C
 def test_parse_ehlo_keeps_parameters_and_merges_old_auth_syntax() -> None:
     caps = smtp.parse_ehlo(("mx.test greets you", "SIZE 1000", "AUTH PLAIN", "AUTH=LOGIN PLAIN", "starttls"))
     assert caps == {"SIZE": "1000", "AUTH": "PLAIN LOGIN", "STARTTLS": ""}
+
+
+def test_every_kb_id_the_probe_uses_exists() -> None:
+    from knowledge.load import default_kb
+
+    kb = default_kb()
+    missing = sorted(k for k in KB_IDS if kb.get(k) is None)
+    assert not missing, f"KB ids used by checks/smtp.py but absent from knowledge/kb: {missing}"
+
+
+def test_ipv6_loopback(servers: ServerThread, pki: PKI, opts: CheckOptions) -> None:
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError as exc:
+        pytest.skip(f"no IPv6 loopback on this machine ({exc}); IPv6 MX addresses cannot be tested here")
+    port = aiosmtpd_server(servers, pki.context(MX), host="::1")
+    got = by_check(asyncio.run(smtp.probe_port(Target(MX, "::1", port), opts)))
+    assert got["smtp.starttls"].status is Status.PASS and got["tls.cert-name"].status is Status.PASS
+    assert got["smtp.connect"].subject == f"mx.test [::1]:{port}"

@@ -5,6 +5,13 @@ would hold it: connect, wait for the whole greeting, EHLO, STARTTLS, EHLO again,
 Nothing is ever pipelined, no credential is ever sent and no message is ever submitted.
 When the certificate does not verify, a second, lenient conversation reads it, so the
 findings still say what is wrong with it.
+
+The engine calls `probe_mx` per MX address and `probe_server` per server target, with addresses
+it has already resolved and passed through the private-range guard (nothing here resolves a
+name). To share the per-address connection limit across all probes of one run, it enters
+`with run_limits():` around the run (a contextvar, so concurrent runs in one bot process never
+share slots); without it each probe call limits only its own connections. Each probe ends
+within `PROBE_BUDGET_TIMEOUTS` x `opts.timeout`, keeping what it learned before the budget ran out.
 """
 
 from __future__ import annotations
@@ -103,7 +110,16 @@ async def probe_port(target: Target, opts: CheckOptions) -> list[Finding]:
             await _conversation(target, opts, second, deadline, verify=False, verify_error=verify_error)
             seen = {f.check for f in out}
             out += [f for f in second if f.check not in seen]
+            if not any(f.check == "tls.cert-valid" for f in out):  # the second conversation failed early
+                out.append(_unread_chain(target, verify_error))
     return out
+
+
+def _unread_chain(t: Target, verify_error: str) -> Finding:
+    status = Status.FAIL if t.strict else Status.WARN
+    return Finding("tls.cert-valid", status, t.subject,
+                   f"certificate not trusted: {verify_error} (a second connection to read it failed)",
+                   {"verify_error": verify_error}, "tls-certificate-invalid")
 
 
 async def _conversation(t: Target, opts: CheckOptions, out: list[Finding], deadline: float, verify: bool,

@@ -195,6 +195,9 @@ class Script:
     reply_delay: float = 0.0
     #: every connection is closed after this many seconds, whatever happens
     lifetime: float = 20.0
+    #: connections after this many are closed at once, without a word
+    accept_limit: int | None = None
+    accepted: int = 0
     commands: list[str] = field(default_factory=list)
     #: connections open now, and the most ever open at once (the probe's per-host limit)
     active: int = 0
@@ -207,7 +210,10 @@ def scripted_server(thread: ServerThread, script: Script, implicit: ssl.SSLConte
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         script.active += 1
         script.max_active = max(script.max_active, script.active)
+        script.accepted += 1
         try:
+            if script.accept_limit is not None and script.accepted > script.accept_limit:
+                return
             async with asyncio.timeout(script.lifetime):
                 await _converse(script, reader, writer)
         except (TimeoutError, ConnectionError, ssl.SSLError, asyncio.IncompleteReadError):

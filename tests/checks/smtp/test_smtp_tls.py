@@ -108,6 +108,15 @@ def test_implicit_tls_with_untrusted_cert_is_read_on_retry(servers: ServerThread
     assert got["tls.cert-valid"].status is Status.FAIL
 
 
+def test_untrusted_chain_reported_even_when_the_second_look_fails(servers: ServerThread, pki: PKI,
+                                                                  opts: CheckOptions) -> None:
+    script = Script(starttls=pki.context(MX), accept_limit=1)
+    got = mx(opts, scripted_server(servers, script), ca_file=None)
+    assert script.accepted == 2
+    assert got["tls.cert-valid"].status is Status.WARN
+    assert "unable to get local issuer" in got["tls.cert-valid"].details["verify_error"]
+
+
 def _roles(submission: int, smtps: int, mx_port: int) -> tuple[tuple[int, Mode], ...]:
     """Loopback ports standing in for 587, 465 and 25 (fixed ports are not ours to bind)."""
     return ((submission, Mode.STARTTLS), (smtps, Mode.IMPLICIT), (mx_port, Mode.STARTTLS))

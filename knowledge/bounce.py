@@ -57,6 +57,9 @@ _SUCCESS_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
 _EXCERPT_CHARS = 3000
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f]")
+
+
 def _to_text(data: str | bytes) -> tuple[bytes, str]:
     if isinstance(data, str):
         raw, text = data.encode("utf-8", "surrogateescape"), data
@@ -65,7 +68,7 @@ def _to_text(data: str | bytes) -> tuple[bytes, str]:
     if not text.strip():
         raise BadInput("empty input: paste a bounce, an SMTP reply line or a question")
     sample = text[:8192]
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\r\n\t\f\x1b")
+    controls = len(_CONTROL.findall(sample))
     if "\x00" in sample or controls > len(sample) * 0.05:
         raise BadInput("binary data: expected a bounce email or text, not a binary file")
     return raw, text.replace("\r\n", "\n").replace("\r", "\n")

@@ -27,6 +27,8 @@ from knowledge.text import fold, squash
 SECONDARY_WEIGHT = 0.6
 #: phrase similarity (0..100) below which a phrase is no evidence
 PHRASE_CUTOFF = 86.0
+#: a regex hit this strong settles the text evidence (fuzzy phrases are only tried below it)
+STRONG = 0.8
 #: a score given to the default entry of the status code's reason when nothing else matched
 STATUS_DEFAULT_SCORE = 0.42
 #: questions are short; a long paste that reached question matching is compared by its start
@@ -182,13 +184,14 @@ class Matcher:
         lower = squash(text).lower()
         folded = fold(lower)
         alt = folded if folded != lower else None
-        phrases = self._phrases(folded)
         present = self._present(lower, alt)
-        out = []
-        for i, item in enumerate(self.items):
-            s, why = self._regex(item, lower, alt, present)
-            p, pwhy = phrases.get(i, (0.0, None))
-            out.append((s, why) if s >= p else (p, pwhy))
+        out = [self._regex(item, lower, alt, present) for item in self.items]
+        if max(s for s, _ in out) >= STRONG:
+            return out  # a pattern recognised the text: fuzzy phrases would not change the winner
+        phrases = self._phrases(folded)
+        for i, (p, pwhy) in phrases.items():
+            if p > out[i][0]:
+                out[i] = (p, pwhy)
         return out
 
     def match_bounce(self, parsed: Parsed, top: int = 3) -> list[Match]:

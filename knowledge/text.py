@@ -15,6 +15,8 @@ def fold(text: str) -> str:
     Users type "blad uwierzytelniania" for "błąd uwierzytelniania"; Polish servers reply without
     diacritics too, so every comparison happens on the folded form.
     """
+    if text.isascii():
+        return _SPACE.sub(" ", text).strip().lower()
     text = text.translate(_PL_FOLD)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))

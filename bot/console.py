@@ -77,12 +77,15 @@ def read_block(reader: LineReader, interactive: bool) -> str | None:
     if first.strip().lower() in QUIT_WORDS or (is_command(first) and parse(first).name != "explain"):
         return first
     lines = [first]
-    while not (interactive and not reader.pending(PASTE_GAP)):
+    while not interactive or reader.pending(PASTE_GAP):
         line = reader.readline()
-        if line is None or not line.strip():
+        if line is None:
+            break
+        # an empty line ends the block, unless (in a terminal) more of the paste is still arriving
+        if not line.strip() and not (interactive and reader.pending(PASTE_GAP)):
             break
         lines.append(line)
-    return "\n".join(lines)
+    return "\n".join(lines).strip("\n")
 
 
 class Spinner:

@@ -85,14 +85,20 @@ class PKI:
     ca_path: str
     ca: trustme.CA = field(default_factory=trustme.CA)
 
-    def context(self, *names: str, days: float = 365, past: bool = False, tls10_only: bool = False) -> ssl.SSLContext:
+    def context(self, *names: str, days: float = 365, past: bool = False, tls10_only: bool = False,
+                static_rsa: bool = False) -> ssl.SSLContext:
+        """A server context for a leaf from the test CA: valid, expired (`past`), expiring in
+        `days`, TLS 1.0 only, or TLS 1.2 with RSA key exchange only (no forward secrecy)."""
         now = dt.datetime.now(dt.UTC)
-        if past:
-            leaf = self.ca.issue_cert(*names, not_before=now - dt.timedelta(days=90), not_after=now - dt.timedelta(days=2))
-        else:
-            leaf = self.ca.issue_cert(*names, not_before=now - dt.timedelta(days=1), not_after=now + dt.timedelta(days=days))
+        start, end = (now - dt.timedelta(days=90), now - dt.timedelta(days=2)) if past else \
+            (now - dt.timedelta(days=1), now + dt.timedelta(days=days))
+        key_type = trustme.KeyType.RSA if static_rsa else trustme.KeyType.ECDSA
+        leaf = self.ca.issue_cert(*names, not_before=start, not_after=end, key_type=key_type)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         leaf.configure_cert(ctx)
+        if static_rsa:
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+            ctx.set_ciphers("AES128-GCM-SHA256")
         if tls10_only:
             ctx.minimum_version = ssl.TLSVersion.TLSv1
             ctx.maximum_version = ssl.TLSVersion.TLSv1
@@ -187,6 +193,9 @@ class Script:
     #: after the greeting starts, stream one endless line
     endless: bool = False
     ehlo_reply: str | None = None
+    helo_reply: str = f"250 {MX_NAME}"
+    #: the answer to STARTTLS when the server does not really do TLS (`starttls` unset)
+    starttls_reply: str = "502 5.5.2 Error: command not recognized"
     extensions: tuple[str, ...] = ("PIPELINING", "SIZE 10240000", "8BITMIME")
     #: STARTTLS advertised and performed with this context
     starttls: ssl.SSLContext | None = None
@@ -261,7 +270,7 @@ def _answer(script: Script, verb: str, tls_on: bool) -> str:
             return script.ehlo_reply
         ext = list(script.extensions) + (["STARTTLS"] if script.starttls and not tls_on else [])
         return "\r\n".join([f"250-{MX_NAME}"] + [f"250-{e}" for e in ext[:-1]] + [f"250 {ext[-1]}"])
-    return {"HELO": f"250 {MX_NAME}", "MAIL": "250 2.1.0 Ok", "RCPT": script.rcpt_reply,
+    return {"HELO": script.helo_reply, "STARTTLS": script.starttls_reply, "MAIL": "250 2.1.0 Ok", "RCPT": script.rcpt_reply,
             "RSET": "250 2.0.0 Ok", "NOOP": "250 2.0.0 Ok", "DATA": "354 go ahead (the probe must never get here)",
             "AUTH": "535 5.7.8 no"}.get(verb, "502 5.5.2 Error: command not recognized")
 

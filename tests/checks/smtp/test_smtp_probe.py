@@ -181,6 +181,28 @@ def test_ehlo_refused_falls_back_to_helo(servers: ServerThread, opts: CheckOptio
     assert [c.split()[0] for c in script.commands[:2]] == ["EHLO", "HELO"]
 
 
+def test_ehlo_and_helo_refused(servers: ServerThread, opts: CheckOptions) -> None:
+    script = Script(ehlo_reply="550 5.7.1 go away", helo_reply="550 5.7.1 go away")
+    got = mx(opts, scripted_server(servers, script))
+    assert got["smtp.ehlo"].status is Status.FAIL and "go away" in got["smtp.ehlo"].summary
+    assert "smtp.starttls" not in got
+
+
+def test_starttls_offered_but_refused(servers: ServerThread, opts: CheckOptions) -> None:
+    script = Script(extensions=("8BITMIME", "STARTTLS"), starttls_reply="454 4.7.0 TLS not available")
+    got = mx(opts, scripted_server(servers, script))
+    assert got["smtp.starttls"].status is Status.FAIL and "454" in got["smtp.starttls"].summary
+
+
+def test_starttls_handshake_fails(servers: ServerThread, opts: CheckOptions) -> None:
+    # the server says 220 to STARTTLS and then goes on talking plain SMTP
+    script = Script(extensions=("8BITMIME", "STARTTLS"), starttls_reply="220 2.0.0 Ready to start TLS")
+    got = mx(opts, scripted_server(servers, script))
+    assert got["smtp.starttls"].status is Status.FAIL and got["smtp.starttls"].kb == "tls-handshake-failed"
+    assert "TLS handshake failed" in got["smtp.starttls"].summary
+    assert "tls.cert-valid" not in got
+
+
 def test_ehlo_name_defaults_to_the_fqdn(servers: ServerThread, opts: CheckOptions) -> None:
     script = Script()
     mx(opts, scripted_server(servers, script), ehlo_name=None)

@@ -80,6 +80,13 @@ def test_tls10_only_server_warns(servers: ServerThread, pki: PKI, opts: CheckOpt
     assert "RFC 8996" in version.summary
 
 
+def test_tls12_without_forward_secrecy_warns(servers: ServerThread, pki: PKI, opts: CheckOptions) -> None:
+    got = mx(opts, aiosmtpd_server(servers, pki.context(MX, static_rsa=True)))
+    version = got["smtp.tls-version"]
+    assert version.status is Status.WARN and "forward secrecy" in version.summary
+    assert version.details == {"protocol": "TLSv1.2", "cipher": "AES128-GCM-SHA256", "bits": 128}
+
+
 def test_implicit_tls_port(servers: ServerThread, pki: PKI, opts: CheckOptions) -> None:
     port = scripted_server(servers, Script(extensions=("AUTH PLAIN LOGIN", "8BITMIME")), implicit=pki.context(MX))
     got = by_check(asyncio.run(smtp.probe_port(Target(MX, HOST, port, Mode.IMPLICIT, strict=True), opts)))

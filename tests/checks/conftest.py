@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import socket
 from collections.abc import Iterator
 
 import pytest
 
 import checks._resolver
+from checks.model import CheckOptions, Finding, Report
+from checks.report import run_check
+from tests.checks import zones
 from tests.servers.dns import DnsServer
+from tests.servers.https import HttpsServer
 
 
 @pytest.fixture(autouse=True)
@@ -20,7 +27,85 @@ def _no_system_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(checks._resolver, "system_nameservers", refuse)
 
 
+_LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+
+def _is_loopback(address: object) -> bool:
+    if not isinstance(address, tuple) or not address:
+        return True  # AF_UNIX paths and the like
+    try:
+        ip = ipaddress.ip_address(str(address[0]).split("%")[0])
+    except ValueError:
+        return False  # a host name here would mean a lookup outside our resolver
+    return any(ip in net for net in _LOOPBACK)
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Refuse (and fail the test on) any connect or datagram to an address outside 127.0.0.0/8 and ::1."""
+    offences: list[object] = []
+    real_connect, real_connect_ex, real_sendto = socket.socket.connect, socket.socket.connect_ex, socket.socket.sendto
+
+    def guard(address: object) -> None:
+        if not _is_loopback(address):
+            offences.append(address)
+            raise OSError(f"test guard: {address!r} is not loopback")
+
+    def connect(self: socket.socket, address: object) -> None:
+        guard(address)
+        return real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: object) -> int:
+        guard(address)
+        return real_connect_ex(self, address)
+
+    def sendto(self: socket.socket, data: bytes, *args: object) -> int:
+        guard(args[-1])
+        return real_sendto(self, data, *args)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket.socket, "sendto", sendto)
+    yield
+    assert not offences, f"test tried to reach non-loopback addresses: {offences}"
+
+
 @pytest.fixture
 def dns_server() -> Iterator[DnsServer]:
     with DnsServer() as server:
         yield server
+
+
+class Lab:
+    """The loopback DNS and HTTPS servers loaded with `tests/checks/zones.py`."""
+
+    def __init__(self, dns: DnsServer, web: HttpsServer):
+        self.dns = dns
+        self.web = web
+
+    def opts(self, **overrides: object) -> CheckOptions:
+        """Options that keep every lookup on the stub and every fetch on loopback (no SMTP probes)."""
+        base: dict[str, object] = dict(
+            nameservers=(("127.0.0.1", self.dns.port),), timeout=1.0, allow_private=True, smtp=False,
+            https_port=self.web.port, ca_file=self.web.ca_file, dnsbl_zones=(zones.BL,))
+        base.update(overrides)
+        return CheckOptions(**base)  # type: ignore[arg-type]
+
+    def check(self, target: str, **overrides: object) -> Report:
+        return asyncio.run(run_check(target, self.opts(**overrides)))
+
+    def findings(self, target: str, check: str, **overrides: object) -> list[Finding]:
+        return [f for f in self.check(target, **overrides).findings if f.check == check]
+
+    def cli_args(self) -> list[str]:
+        return ["--nameserver", self.dns.nameserver, "--timeout", "1", "--ca-file", self.web.ca_file]
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[Lab]:
+    with DnsServer(zones.zone(), secure=zones.SECURE) as dns, HttpsServer(zones.routes()) as web:
+        yield Lab(dns, web)
+
+
+def statuses(findings: list[Finding]) -> list[str]:
+    return [str(f.status) for f in findings]

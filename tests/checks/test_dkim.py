@@ -1,0 +1,43 @@
+"""dkim.key for named selectors and for provider-aware probing."""
+
+from __future__ import annotations
+
+import pytest
+
+from checks.model import Status
+from tests.checks.conftest import Lab
+
+
+def test_probe_finds_the_default_selector(lab: Lab) -> None:
+    (finding,) = lab.findings("good.test", "dkim.key")
+    assert finding.status is Status.PASS
+    assert finding.subject == "default._domainkey.good.test"
+    assert finding.details["bits"] == 2048
+
+
+def test_provider_selector_behind_a_cname(lab: Lab) -> None:
+    found = lab.findings("m365.test", "dkim.key")
+    assert [(f.subject, f.status) for f in found] == [("selector1._domainkey.m365.test", Status.PASS)]
+
+
+def test_no_key_found_without_selector_is_information(lab: Lab) -> None:
+    (finding,) = lab.findings("nospf.test", "dkim.key")
+    assert finding.status is Status.INFO
+    assert "--dkim-selector" in finding.summary
+
+
+@pytest.mark.parametrize("selector, status, words", [
+    ("weak", Status.FAIL, "512 bits"),
+    ("short", Status.WARN, "1024 bits"),
+    ("revoked", Status.FAIL, "revoked"),
+    ("testing", Status.WARN, "t=y"),
+    ("sha1", Status.FAIL, "sha1"),
+    ("ed", Status.PASS, "Ed25519"),
+    ("garbage", Status.FAIL, "base64"),
+    ("missing", Status.FAIL, "no DKIM key"),
+])
+def test_named_selectors(lab: Lab, selector: str, status: Status, words: str) -> None:
+    (finding,) = lab.findings("dkim.test", "dkim.key", dkim_selectors=(selector,))
+    assert finding.status is status, finding
+    assert words in finding.summary
+    assert finding.kb == "dkim-setup"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import socket
 import ssl
 import time
@@ -57,8 +58,13 @@ class Target:
 
 
 async def default_ehlo_name(timeout: float) -> str:
-    """The machine's FQDN, looked up once per process (getfqdn may block, so off the loop)."""
+    """`SMTPBOT_EHLO_NAME` (operator setting), else the machine's FQDN, looked up once per process.
+
+    `socket.getfqdn` may ask the system resolver and block, so it runs off the loop, bounded.
+    """
     global _fqdn
+    if configured := os.environ.get("SMTPBOT_EHLO_NAME", "").strip():
+        return configured
     if _fqdn is None:
         try:
             _fqdn = await asyncio.wait_for(asyncio.to_thread(socket.getfqdn), timeout)

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from checks import smtp
+from checks import _smtpsession, smtp
 from checks._smtpio import classify_connect_error, run_limits
 from checks.model import CheckOptions, Status
 from checks.smtp import Mode, Target
@@ -203,10 +203,19 @@ def test_starttls_handshake_fails(servers: ServerThread, opts: CheckOptions) -> 
     assert "tls.cert-valid" not in got
 
 
-def test_ehlo_name_defaults_to_the_fqdn(servers: ServerThread, opts: CheckOptions) -> None:
+def test_ehlo_name_defaults_to_the_fqdn(servers: ServerThread, opts: CheckOptions,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # getfqdn may ask the system resolver (the network): tests give it the answer instead
+    monkeypatch.setattr(_smtpsession, "_fqdn", None)
+    monkeypatch.delenv("SMTPBOT_EHLO_NAME", raising=False)
+    monkeypatch.setattr(socket, "getfqdn", lambda name="": "host.machine.test")
     script = Script()
     mx(opts, scripted_server(servers, script), ehlo_name=None)
-    assert script.commands[0] == f"EHLO {socket.getfqdn()}"
+    mx(opts, scripted_server(servers, script), ehlo_name=None)
+    assert [c for c in script.commands if c.startswith("EHLO")] == ["EHLO host.machine.test"] * 2
+    monkeypatch.setenv("SMTPBOT_EHLO_NAME", "operator.example.test")
+    mx(opts, scripted_server(servers, script), ehlo_name=None)
+    assert script.commands[-2] == "EHLO operator.example.test"
 
 
 def test_connections_per_host_are_limited_per_run(servers: ServerThread, opts: CheckOptions) -> None:

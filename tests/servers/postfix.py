@@ -68,15 +68,12 @@ MASTER_CF = """\
 {host}:{submission} inet n - n - - smtpd
   -o syslog_name=postfix/submission
   -o smtpd_tls_security_level=encrypt
-  -o smtpd_sasl_auth_enable=yes
-  -o smtpd_tls_auth_only=yes
-  -o smtpd_client_restrictions=permit_sasl_authenticated,reject
+{sasl}  -o smtpd_client_restrictions=permit_sasl_authenticated,reject
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
 {host}:{smtps} inet n - n - - smtpd
   -o syslog_name=postfix/smtps
   -o smtpd_tls_wrappermode=yes
-  -o smtpd_sasl_auth_enable=yes
-  -o smtpd_client_restrictions=permit_sasl_authenticated,reject
+{sasl}  -o smtpd_client_restrictions=permit_sasl_authenticated,reject
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
 pickup unix n - n 60 1 pickup
 cleanup unix n - n - 0 cleanup
@@ -99,6 +96,10 @@ anvil unix - - n - 1 anvil
 scache unix - - n - 1 scache
 postlog unix-dgram n - n - 1 postlogd
 """
+
+#: submission and smtps offer AUTH only when Cyrus can (without mechanisms smtpd would refuse
+#: to start the service); Dovecot SASL is not installed here, so Cyrus is the only kind tried
+SASL_OPTIONS = "  -o smtpd_sasl_auth_enable=yes\n  -o smtpd_tls_auth_only=yes\n"
 
 #: Cyrus SASL for smtpd: PLAIN and LOGIN from a sasldb that stays empty (the probe never logs in)
 SMTPD_CONF = "pwcheck_method: auxprop\nauxprop_plugin: sasldb\nmech_list: PLAIN LOGIN\nsasldb_path: {dir}/sasldb2\n"
@@ -197,7 +198,8 @@ class PostfixInstance:
             for blob in leaf.cert_chain_pems:
                 fh.write(blob.bytes())
         values = {"dir": self.dir, "name": NAME, "host": HOST, "smtp": self.smtp,
-                  "submission": self.submission, "smtps": self.smtps}
+                  "submission": self.submission, "smtps": self.smtps,
+                  "sasl": SASL_OPTIONS if sasl_mechanisms() else ""}
         for file, template in (("main.cf", MAIN_CF), ("master.cf", MASTER_CF), ("sasl/smtpd.conf", SMTPD_CONF)):
             with open(f"{self.dir}/{file}", "w", encoding="ascii") as fh:
                 fh.write(template.format(**values))

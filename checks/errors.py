@@ -19,6 +19,7 @@ class TargetError(CheckError):
     """
 
     def __init__(self, target: str, reason: str):
-        super().__init__(f"{target!r}: {reason}" if target else reason)
+        shown = target if len(target) <= 60 else target[:57] + "..."
+        super().__init__(f"{shown!r}: {reason}" if target else reason)
         self.target = target
         self.reason = reason

@@ -51,6 +51,8 @@ def domain_name(text: str) -> str:
     name = text[:-1] if text.endswith(".") else text
     if not name:
         raise TargetError(text, "empty name")
+    if len(name) > MAX_NAME:
+        raise TargetError(text, f"name longer than {MAX_NAME} characters")
     try:
         ascii_name = idna.encode(name, uts46=True).decode("ascii").lower()
     except idna.IDNAError as exc:

@@ -97,14 +97,12 @@ def _serve(settings: Settings, env: Any, *, http: bool, host: str, port: int, th
 
 
 def _serve_http(bot: Any, env: Any, host: str, port: int, threads: int, stop: threading.Event) -> int:
-    from bot.http_server import make_server
+    from bot.http_server import ServerThread, make_server
 
-    server = make_server(bot.app, host, port, threads)
-    print(f"smtpbot: listening on http://{host}:{server.effective_port}/slack/events", file=env.stderr, flush=True)
-    worker = threading.Thread(target=server.run, name="waitress", daemon=True)
-    worker.start()
+    runner = ServerThread(make_server(bot.app, host, port, threads)).start()
+    print(f"smtpbot: listening on http://{host}:{runner.port}/slack/events", file=env.stderr, flush=True)
     stop.wait()
-    server.close()
+    runner.stop()
     return 0
 
 

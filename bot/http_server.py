@@ -39,3 +39,39 @@ def make_server(bolt_app: Any, host: str, port: int, threads: int = DEFAULT_THRE
         wsgi_app(bolt_app), host=host, port=port, threads=threads, ident="smtpbot",
         connection_limit=1000, backlog=1024, channel_timeout=30,
     )
+
+
+class ServerThread:
+    """Runs a waitress server on a thread and stops it from the loop's own thread (no EBADF races)."""
+
+    #: seconds per loop turn: how quickly stop() is noticed
+    TICK = 0.2
+
+    def __init__(self, server: Any) -> None:
+        import threading
+
+        self.server = server
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="waitress", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self.server.effective_port)
+
+    def start(self) -> ServerThread:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        from waitress import wasyncore
+
+        server = self.server
+        while not self._stop.is_set() and server._map:
+            wasyncore.loop(timeout=self.TICK, map=server._map, use_poll=server.adj.asyncore_use_poll, count=1)
+        wasyncore.close_all(server._map)
+        server.task_dispatcher.shutdown(timeout=5)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop accepting, close connections, let running requests finish."""
+        self._stop.set()
+        self._thread.join(timeout)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import pytest
 
 from bot.commands import Router
+from bot.http_server import ServerThread, make_server
 from bot.settings import Settings
 from bot.slack_app import SlackBot, create_app
 from tests.servers.slack_api import (
@@ -51,14 +51,24 @@ class Running:
         return signed_post(self.url, interactive_body(payload), SECRET, "application/x-www-form-urlencoded")
 
 
-def start_bot(stub: SlackStub, settings: Settings, kb: Any) -> tuple[SlackBot, Any, threading.Thread]:
-    from bot.http_server import make_server
+class _Closer:
+    """Adapts ServerThread to the (server.close(), thread.join()) pair the tests call."""
 
+    def __init__(self, runner: ServerThread) -> None:
+        self.runner = runner
+        self.effective_port = runner.port
+
+    def close(self) -> None:
+        self.runner.stop()
+
+    def join(self, timeout: float | None = None) -> None:
+        pass
+
+
+def start_bot(stub: SlackStub, settings: Settings, kb: Any) -> tuple[SlackBot, Any, Any]:
     bot = create_app(settings, Router(settings, kb_loader=lambda: kb))
-    server = make_server(bot.app, "127.0.0.1", 0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    return bot, server, thread
+    closer = _Closer(ServerThread(make_server(bot.app, "127.0.0.1", 0, threads=8)).start())
+    return bot, closer, closer
 
 
 @pytest.fixture

@@ -73,6 +73,16 @@ async def default_ehlo_name(timeout: float) -> str:
     return _fqdn
 
 
+def ascii_name(name: str) -> str:
+    """The EHLO argument in ASCII (RFC 5321 §4.1.1.1): IDNA A-labels, or the address literal
+    of no one (`[127.0.0.1]`) when the name cannot be encoded."""
+    name = "".join(name.split())
+    try:
+        return name.encode("ascii").decode() if name.isascii() else name.encode("idna").decode()
+    except UnicodeError:
+        return "[127.0.0.1]"
+
+
 def parse_ehlo(lines: tuple[str, ...]) -> dict[str, str]:
     """EHLO extension keywords (upper case) to their parameters; `AUTH=X Y` counts as AUTH."""
     caps: dict[str, str] = {}
@@ -184,7 +194,7 @@ class Session:
         return True
 
     async def ehlo_name(self) -> str:
-        return self.opts.ehlo_name or await default_ehlo_name(self.opts.timeout)
+        return ascii_name(self.opts.ehlo_name or await default_ehlo_name(self.opts.timeout))
 
     async def ehlo(self) -> bool:
         """`smtp.ehlo`: the extensions on offer; a server refusing EHLO is tried with HELO."""

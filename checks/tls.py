@@ -61,7 +61,9 @@ def client_context(ca_file: str | None, verify: bool) -> ssl.SSLContext:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         ctx.minimum_version = ssl.TLSVersion.TLSv1
-    ctx.set_ciphers("ALL:@SECLEVEL=0")
+    # every suite a server may still pick, except anonymous ones: a server that prefers aNULL
+    # (Postfix allows it for opportunistic TLS) would otherwise hide its certificate from us
+    ctx.set_ciphers("ALL:!aNULL:!eNULL:@SECLEVEL=0")
     return ctx
 
 

@@ -237,6 +237,13 @@ def test_connections_per_host_are_limited_per_run(servers: ServerThread, opts: C
     assert script.max_active == 3
 
 
+def test_ehlo_name_is_sent_in_ascii(servers: ServerThread, opts: CheckOptions) -> None:
+    script = Script()
+    mx(opts, scripted_server(servers, script), ehlo_name="poczta.żółw.test")
+    assert script.commands[0] == "EHLO poczta.xn--w-uga1v8h.test"
+    assert _smtpsession.ascii_name("\u00ad" * 70 + ".test") == "[127.0.0.1]"
+
+
 def test_parse_ehlo_keeps_parameters_and_merges_old_auth_syntax() -> None:
     caps = smtp.parse_ehlo(("mx.test greets you", "SIZE 1000", "AUTH PLAIN", "AUTH=LOGIN PLAIN", "starttls"))
     assert caps == {"SIZE": "1000", "AUTH": "PLAIN LOGIN", "STARTTLS": ""}

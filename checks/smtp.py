@@ -127,10 +127,10 @@ async def _conversation(t: Target, opts: CheckOptions, out: list[Finding], deadl
     """Hold one SMTP conversation, appending findings; returns the chain error to retry on."""
     try:
         context = tls.client_context(opts.ca_file, verify)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # say so, and go on trusting the system store only
         out.append(Finding("tls.cert-valid", Status.ERROR, t.subject, f"cannot load --ca-file: {exc}",
                            {"ca_file": opts.ca_file}, "tls-certificate-invalid"))
-        return None
+        context = tls.client_context(None, verify)
     conn = await SmtpConnection.open(t.address, t.port, opts.timeout, deadline)
     out.append(_connect_finding(t, conn))
     if isinstance(conn, ConnectFailure):

@@ -53,9 +53,12 @@ def client_context(ca_file: str | None, verify: bool) -> ssl.SSLContext:
     checked by `name_finding` against the MX name, not by `ssl`.
 
     Raises:
-        OSError, ssl.SSLError: `ca_file` cannot be read or holds no certificate.
+        OSError, ssl.SSLError: `ca_file` cannot be read or holds no certificate (verify only).
     """
-    ctx = ssl.create_default_context(cafile=ca_file) if verify else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if verify:
+        ctx = ssl.create_default_context(cafile=ca_file)
+    else:  # trusts nothing, so `ca_file` plays no part
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_REQUIRED if verify else ssl.CERT_NONE
     with warnings.catch_warnings():

@@ -124,6 +124,13 @@ def test_untrusted_chain_reported_even_when_the_second_look_fails(servers: Serve
     assert "unable to get local issuer" in got["tls.cert-valid"].details["verify_error"]
 
 
+def test_unreadable_ca_file_is_an_error_and_the_probe_goes_on(servers: ServerThread, pki: PKI,
+                                                              opts: CheckOptions, tmp_path: object) -> None:
+    got = mx(opts, aiosmtpd_server(servers, pki.context(MX)), ca_file=f"{tmp_path}/missing.pem")
+    assert got["tls.cert-valid"].status is Status.ERROR and "--ca-file" in got["tls.cert-valid"].summary
+    assert got["smtp.starttls"].status is Status.PASS and got["tls.cert-name"].status is Status.PASS
+
+
 def _roles(submission: int, smtps: int, mx_port: int) -> tuple[tuple[int, Mode], ...]:
     """Loopback ports standing in for 587, 465 and 25 (fixed ports are not ours to bind)."""
     return ((submission, Mode.STARTTLS), (smtps, Mode.IMPLICIT), (mx_port, Mode.STARTTLS))

@@ -103,8 +103,10 @@ class DnsServer:
     """Authoritative loopback DNS server; use as a context manager, ask `.nameserver` for HOST:PORT."""
 
     def __init__(self, zone: Zone | None = None, *, host: str = "127.0.0.1", port: int = 0,
-                 secure: Iterable[str] = ()):
+                 secure: Iterable[str] = (), latency: float = 0.0):
         self.host = host
+        #: added to every answer, to stand in for a real resolver's round trip in benchmarks
+        self.latency = latency
         self._want_port = port
         self.port = 0
         self.secure = {k for k in (_key(s) for s in secure) if k}
@@ -218,6 +220,7 @@ class DnsServer:
         response.flags |= dns.flags.AA
         with self._lock:
             outcome, delay = self._fill(response, question.name, qtype)
+        delay = max(delay, self.latency)
         if delay:
             await asyncio.sleep(delay)
         if outcome == "TIMEOUT":

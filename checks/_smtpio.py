@@ -209,6 +209,10 @@ class SmtpConnection:
             raise SmtpIOError("tls", f"TLS handshake failed: {exc}") from None
         self.tls = self.writer.get_extra_info("ssl_object")
 
+    def abort(self) -> None:
+        """Drop the connection at once, without QUIT (the task is being cancelled)."""
+        self.writer.transport.abort()
+
     async def close(self, quit_first: bool = True) -> None:
         """Say QUIT when the session is still usable, then close; never raises."""
         if quit_first:

@@ -100,8 +100,8 @@ def _ports_summary(host: str, address: str, tried: list[Target], working: list[T
 async def probe_port(target: Target, opts: CheckOptions) -> list[Finding]:
     """Every finding for one address and port, inside the run's per-address connection limit."""
     out: list[Finding] = []
+    deadline = time.monotonic() + PROBE_BUDGET_TIMEOUTS * opts.timeout  # waiting for a slot counts too
     async with current_limiter().slot(target.address):
-        deadline = time.monotonic() + PROBE_BUDGET_TIMEOUTS * opts.timeout
         verify_error = await _conversation(target, opts, out, deadline, verify=True)
         if verify_error is not None:
             # the chain did not verify and the handshake died with it: read the certificate
@@ -137,9 +137,12 @@ async def _conversation(t: Target, opts: CheckOptions, out: list[Finding], deadl
         return None
     session = Session(t, opts, conn, out, context, verify_error)
     try:
-        return await session.run()
-    finally:
-        await conn.close(quit_first=session.usable)
+        retry = await session.run()
+    except BaseException:  # cancelled by the run's deadline (or a bug): drop the socket, do not linger
+        conn.abort()
+        raise
+    await conn.close(quit_first=session.usable)
+    return retry
 
 
 def _connect_finding(t: Target, conn: SmtpConnection | ConnectFailure) -> Finding:

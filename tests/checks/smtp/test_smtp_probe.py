@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import errno
 import socket
 import time
@@ -267,3 +268,19 @@ def test_ipv6_loopback(servers: ServerThread, pki: PKI, opts: CheckOptions) -> N
     got = by_check(asyncio.run(smtp.probe_port(Target(MX, "::1", port), opts)))
     assert got["smtp.starttls"].status is Status.PASS and got["tls.cert-name"].status is Status.PASS
     assert got["smtp.connect"].subject == f"mx.test [::1]:{port}"
+
+
+def test_cancelled_probe_drops_its_connection_at_once(servers: ServerThread, opts: CheckOptions) -> None:
+    script = Script(reply_delay=5.0)  # answers EHLO only after 5 s
+
+    async def run() -> float:
+        task = asyncio.ensure_future(smtp.probe_port(Target(MX, HOST, scripted_server(servers, script)),
+                                                     dataclasses.replace(opts, timeout=10.0)))
+        await asyncio.sleep(0.3)  # greeting read, EHLO pending
+        start = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return time.monotonic() - start
+
+    assert asyncio.run(run()) < 0.2  # no QUIT and no 2 s wait for its reply

@@ -56,7 +56,9 @@ def loopback_only(zone: dict[str, list[Any]]) -> None:
             return real_gai(host, port, *args, **kw)
         except ValueError:
             pass
-        records = [r["A"] for r in zone.get(str(host).lower().rstrip("."), []) if isinstance(r, dict) and "A" in r]
+        records = [
+            r["A"] for r in zone.get(str(host).lower().rstrip("."), []) if isinstance(r, dict) and "A" in r
+        ]
         if not records:
             raise socket.gaierror(socket.EAI_NONAME, "not in the bench zone")
         return real_gai(records[0], port, *args, **kw)
@@ -67,8 +69,15 @@ def loopback_only(zone: dict[str, list[Any]]) -> None:
 
 
 def smtpbot_run(domain: str, server: DnsServer, web: HttpsServer, timeout: float) -> tuple[float, int, int]:
-    opts = CheckOptions(nameservers=(("127.0.0.1", server.port),), timeout=timeout, allow_private=True, smtp=False,
-                        https_port=web.port, ca_file=web.ca_file, dnsbl_zones=(zones.BL,))
+    opts = CheckOptions(
+        nameservers=(("127.0.0.1", server.port),),
+        timeout=timeout,
+        allow_private=True,
+        smtp=False,
+        https_port=web.port,
+        ca_file=web.ca_file,
+        dnsbl_zones=(zones.BL,),
+    )
     before = server.total_queries
     start = time.perf_counter()
     report = asyncio.run(run_check(domain, opts))
@@ -81,9 +90,11 @@ def checkdmarc_fresh() -> None:
     import checkdmarc.smtp
     import checkdmarc.utils
 
-    for module, names in ((checkdmarc.utils, ("DNS_CACHE", "_NAMESERVER_FAILURES")),
-                          (checkdmarc.dnssec, ("DNSSEC_CACHE", "DNSKEY_CACHE", "TLSA_CACHE")),
-                          (checkdmarc.smtp, ("TLS_CACHE", "STARTTLS_CACHE"))):
+    for module, names in (
+        (checkdmarc.utils, ("DNS_CACHE", "_NAMESERVER_FAILURES")),
+        (checkdmarc.dnssec, ("DNSSEC_CACHE", "DNSKEY_CACHE", "TLSA_CACHE")),
+        (checkdmarc.smtp, ("TLS_CACHE", "STARTTLS_CACHE")),
+    ):
         for name in names:
             getattr(module, name).clear()
 
@@ -110,9 +121,11 @@ def compare(domain: str, latency: float, runs: int, timeout: float, zone: dict[s
         theirs = [checkdmarc_run(domain, server, timeout) for _ in range(runs)]
     t_ours = statistics.median(r[0] for r in ours)
     t_theirs = statistics.median(r[0] for r in theirs)
-    print(f"{domain:<14} latency {latency * 1000:>4.0f} ms | smtpbot {t_ours:7.3f} s {ours[0][1]:>4} queries "
-          f"{ours[0][2]:>3} findings | checkdmarc {t_theirs:7.3f} s {theirs[0][1]:>4} queries | "
-          f"checkdmarc/smtpbot time ratio {t_theirs / t_ours:5.1f}x")
+    print(
+        f"{domain:<14} latency {latency * 1000:>4.0f} ms | smtpbot {t_ours:7.3f} s {ours[0][1]:>4} queries "
+        f"{ours[0][2]:>3} findings | checkdmarc {t_theirs:7.3f} s {theirs[0][1]:>4} queries | "
+        f"checkdmarc/smtpbot time ratio {t_theirs / t_ours:5.1f}x"
+    )
 
 
 def dead_nameserver(timeout: float) -> bool:
@@ -134,18 +147,24 @@ def dead_nameserver(timeout: float) -> bool:
     finally:
         silent.close()
     ok = ours <= timeout + MARGIN
-    print(f"dead nameserver, --timeout {timeout:g}: smtpbot {ours:.3f} s ({errors} 'could not check' findings, "
-          f"limit {timeout + MARGIN:g} s: {'OK' if ok else 'TOO SLOW'}) | checkdmarc {theirs:.3f} s | "
-          f"ratio {theirs / ours:.1f}x")
+    print(
+        f"dead nameserver, --timeout {timeout:g}: smtpbot {ours:.3f} s ({errors} 'could not check' findings, "
+        f"limit {timeout + MARGIN:g} s: {'OK' if ok else 'TOO SLOW'}) | checkdmarc {theirs:.3f} s | "
+        f"ratio {theirs / ours:.1f}x"
+    )
     return ok
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--timeout", type=float, default=1.0, help="per-operation timeout for both tools (s)")
-    parser.add_argument("--latency", type=float, nargs="+", default=[0.0, 0.03], help="added per DNS answer (s)")
+    parser.add_argument(
+        "--latency", type=float, nargs="+", default=[0.0, 0.03], help="added per DNS answer (s)"
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs per tool; the median is printed")
-    parser.add_argument("--domain", action="append", help="zone domain(s) to check (default good.test, lookups.test)")
+    parser.add_argument(
+        "--domain", action="append", help="zone domain(s) to check (default good.test, lookups.test)"
+    )
     args = parser.parse_args(argv)
     zone = zones.zone()
     loopback_only(zone)

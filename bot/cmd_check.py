@@ -14,35 +14,59 @@ ALLOW_PRIVATE_ENV = "SMTPBOT_ALLOW_PRIVATE"
 
 
 def _resolver_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--nameserver", action="append", default=[], metavar="HOST[:PORT]",
-                   help="resolver to use for every lookup (repeatable; default: the system's)")
-    p.add_argument("--timeout", type=float, default=5.0, metavar="S",
-                   help="bound on each network operation in seconds (default 5)")
+    p.add_argument(
+        "--nameserver",
+        action="append",
+        default=[],
+        metavar="HOST[:PORT]",
+        help="resolver to use for every lookup (repeatable; default: the system's)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="bound on each network operation in seconds (default 5)",
+    )
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("check", help="run live checks on a mail domain, server host:port or IP",
-                       description="Live DNS/SMTP checks. Exit 0: no fail/error; 1: findings; 2: bad usage "
-                                   "or refused target.")
+    p = sub.add_parser(
+        "check",
+        help="run live checks on a mail domain, server host:port or IP",
+        description="Live DNS/SMTP checks. Exit 0: no fail/error; 1: findings; 2: bad usage "
+        "or refused target.",
+    )
     p.add_argument("target", help="mail domain, server host:port, or IP address")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     _resolver_flags(p)
-    p.add_argument("--ca-file", metavar="PEM", help="extra CA certificates to trust (MTA-STS HTTPS, SMTP TLS)")
-    p.add_argument("--allow-private", action="store_true",
-                   help=f"allow loopback/private/reserved targets (operator setting; also {ALLOW_PRIVATE_ENV}=1)")
-    p.add_argument("--dkim-selector", action="append", default=[], metavar="S", help="DKIM selector (repeatable)")
+    p.add_argument(
+        "--ca-file", metavar="PEM", help="extra CA certificates to trust (MTA-STS HTTPS, SMTP TLS)"
+    )
+    p.add_argument(
+        "--allow-private",
+        action="store_true",
+        help=f"allow loopback/private/reserved targets (operator setting; also {ALLOW_PRIVATE_ENV}=1)",
+    )
+    p.add_argument(
+        "--dkim-selector", action="append", default=[], metavar="S", help="DKIM selector (repeatable)"
+    )
     p.add_argument("--dnsbl", action="append", default=[], metavar="ZONE", help="DNSBL zone (repeatable)")
     p.add_argument("--smtp-port", type=int, metavar="N", help="SMTP port for MX probes (default 25)")
     p.add_argument("--relay-test", action="store_true", help="opt-in open-relay test (stops at RCPT TO)")
     p.set_defaults(func=run)
-    s = sub.add_parser("spf", help="evaluate SPF for DOMAIN and IP as a receiver would",
-                       description="RFC 7208 check_host(). Exit 0 when the result is pass, 1 otherwise, 2 for "
-                                   "bad usage.")
+    s = sub.add_parser(
+        "spf",
+        help="evaluate SPF for DOMAIN and IP as a receiver would",
+        description="RFC 7208 check_host(). Exit 0 when the result is pass, 1 otherwise, 2 for bad usage.",
+    )
     s.add_argument("domain")
     s.add_argument("ip")
     s.add_argument("--helo", metavar="H", help="HELO/EHLO name (default: DOMAIN)")
     s.add_argument("--sender", metavar="ADDR", help="MAIL FROM address (default: postmaster@DOMAIN)")
-    s.add_argument("--json", action="store_true", help='print {"result", "mechanism", "explanation", "lookups"}')
+    s.add_argument(
+        "--json", action="store_true", help='print {"result", "mechanism", "explanation", "lookups"}'
+    )
     _resolver_flags(s)
     s.set_defaults(func=run_spf)
 
@@ -55,11 +79,20 @@ def options(args: argparse.Namespace, env) -> CheckOptions:  # noqa: ANN001 - bo
     port = getattr(args, "smtp_port", None)
     if port is not None and not 0 < port < 65536:
         raise ValueError("--smtp-port must be 1-65535")
-    allow = getattr(args, "allow_private", False) or env.environ.get(ALLOW_PRIVATE_ENV, "") in ("1", "true", "yes")
+    allow = getattr(args, "allow_private", False) or env.environ.get(ALLOW_PRIVATE_ENV, "") in (
+        "1",
+        "true",
+        "yes",
+    )
     return CheckOptions(
-        nameservers=servers, timeout=args.timeout, ca_file=getattr(args, "ca_file", None), allow_private=allow,
-        dkim_selectors=tuple(getattr(args, "dkim_selector", ())), dnsbl_zones=tuple(getattr(args, "dnsbl", ())),
-        smtp_port=port, relay_test=getattr(args, "relay_test", False),
+        nameservers=servers,
+        timeout=args.timeout,
+        ca_file=getattr(args, "ca_file", None),
+        allow_private=allow,
+        dkim_selectors=tuple(getattr(args, "dkim_selector", ())),
+        dnsbl_zones=tuple(getattr(args, "dnsbl", ())),
+        smtp_port=port,
+        relay_test=getattr(args, "relay_test", False),
     )
 
 

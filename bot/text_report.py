@@ -11,8 +11,17 @@ from checks.report import AREAS, area_of
 
 SYMBOLS = {Status.PASS: "✔", Status.INFO: "ℹ", Status.WARN: "⚠", Status.FAIL: "✘", Status.ERROR: "?"}
 TITLES = {
-    "mx": "MX", "spf": "SPF", "dmarc": "DMARC", "dkim": "DKIM", "mta-sts": "MTA-STS", "tls-rpt": "TLS-RPT",
-    "ptr": "Reverse DNS (PTR)", "dnsbl": "Blocklists", "dns": "DNSSEC, DANE, BIMI", "smtp": "SMTP", "tls": "TLS",
+    "mx": "MX",
+    "spf": "SPF",
+    "dmarc": "DMARC",
+    "dkim": "DKIM",
+    "mta-sts": "MTA-STS",
+    "tls-rpt": "TLS-RPT",
+    "ptr": "Reverse DNS (PTR)",
+    "dnsbl": "Blocklists",
+    "dns": "DNSSEC, DANE, BIMI",
+    "smtp": "SMTP",
+    "tls": "TLS",
 }
 LEGEND = "✔ pass  ℹ info  ⚠ warn  ✘ fail  ? could not check"
 

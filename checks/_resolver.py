@@ -90,7 +90,9 @@ class Answer:
 def parse_nameserver(text: str) -> tuple[str, int]:
     """`HOST[:PORT]` (IPv6 as `[addr]:port` or bare) to (address, port); ValueError if malformed."""
     text = text.strip()
-    match = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\](?::(\d{1,5}))?|([0-9.]+)(?::(\d{1,5}))?|([0-9A-Fa-f:.]+)", text)
+    match = re.fullmatch(
+        r"\[([0-9A-Fa-f:.]+)\](?::(\d{1,5}))?|([0-9.]+)(?::(\d{1,5}))?|([0-9A-Fa-f:.]+)", text
+    )
     try:
         if not match:
             raise ValueError(text)
@@ -100,7 +102,9 @@ def parse_nameserver(text: str) -> tuple[str, int]:
         if not 0 < port < 65536:
             raise ValueError(text)
     except ValueError:
-        raise ValueError(f"bad --nameserver {text!r}: expected an IP address with an optional :PORT") from None
+        raise ValueError(
+            f"bad --nameserver {text!r}: expected an IP address with an optional :PORT"
+        ) from None
     return host, port
 
 
@@ -168,7 +172,9 @@ class Resolver:
         if self.timeouts and not self.answered:
             # nothing has answered this run and something already timed out: the nameservers are
             # dead, and asking again would only stack another timeout onto dependent checks
-            return Answer(name, rdtype, Outcome.ERROR, error="nameserver not answering (earlier queries timed out)")
+            return Answer(
+                name, rdtype, Outcome.ERROR, error="nameserver not answering (earlier queries timed out)"
+            )
         self.sent += 1
         try:
             answer = await self._resolver.resolve(qname, rdtype, search=False, raise_on_no_answer=False)
@@ -210,4 +216,3 @@ def combined_error(answers: list[Answer]) -> str | None:
     """The error text when any of `answers` could not be obtained, else None."""
     errors = [f"{a.name} {a.rdtype}: {a.error}" for a in answers if a.failed]
     return "; ".join(errors) if errors else None
-

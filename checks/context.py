@@ -82,8 +82,14 @@ async def _host(ctx: RunContext, preference: int, host: str) -> MxHost:
     errors = [a.error for a in answers if a.failed]
     ok, refused = allowed(addresses, ctx.opts.allow_private)
     cname = next((a.cname for a in answers if a.cname), None)
-    return MxHost(preference, host, tuple(addresses), tuple(refused.items()),
-                  "; ".join(e for e in errors if e) or None, cname)
+    return MxHost(
+        preference,
+        host,
+        tuple(addresses),
+        tuple(refused.items()),
+        "; ".join(e for e in errors if e) or None,
+        cname,
+    )
 
 
 async def _mx_info(ctx: RunContext) -> MxInfo:
@@ -103,5 +109,11 @@ async def _mx_info(ctx: RunContext) -> MxInfo:
 
 def error_finding(check: str, subject: str, what: str, error: str | None) -> Finding:
     """A `could not check` finding: DNS did not answer, so we say so rather than guess."""
-    return Finding(check, Status.ERROR, subject, f"could not check {what}: {error or 'no answer'}",
-                   {"error": error}, KB_DNS_ERROR)
+    return Finding(
+        check,
+        Status.ERROR,
+        subject,
+        f"could not check {what}: {error or 'no answer'}",
+        {"error": error},
+        KB_DNS_ERROR,
+    )

@@ -33,4 +33,13 @@ PROVIDER_SELECTORS: dict[str, tuple[str, ...]] = {
 }
 
 #: names many self-hosted and smaller providers use
-COMMON_SELECTORS: tuple[str, ...] = ("default", "dkim", "mail", "selector1", "selector2", "google", "s1", "k1")
+COMMON_SELECTORS: tuple[str, ...] = (
+    "default",
+    "dkim",
+    "mail",
+    "selector1",
+    "selector2",
+    "google",
+    "s1",
+    "k1",
+)

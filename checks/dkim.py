@@ -122,9 +122,16 @@ async def check(ctx: RunContext) -> list[Finding]:
     failed = [a for _, a in found if a.failed]
     if failed and len(failed) == len(found):
         return [error_finding("dkim.key", ctx.domain, "DKIM selectors", failed[0].error)]
-    return [Finding("dkim.key", Status.INFO, ctx.domain,
-                    f"no DKIM key at the {len(tried)} selectors we tried; name yours with --dkim-selector",
-                    {"tried": list(tried)}, KB)]
+    return [
+        Finding(
+            "dkim.key",
+            Status.INFO,
+            ctx.domain,
+            f"no DKIM key at the {len(tried)} selectors we tried; name yours with --dkim-selector",
+            {"tried": list(tried)},
+            KB,
+        )
+    ]
 
 
 async def _none() -> tuple[str, ...]:

@@ -71,18 +71,43 @@ async def check(ctx: RunContext) -> list[Finding]:
     """All dmarc.* findings for the run's domain."""
     found = await find(ctx)
     if found.answer.failed:
-        return [error_finding("dmarc.present", f"_dmarc.{ctx.domain}", "the DMARC record", found.answer.error)]
+        return [
+            error_finding("dmarc.present", f"_dmarc.{ctx.domain}", "the DMARC record", found.answer.error)
+        ]
     if not found.records:
-        return [Finding("dmarc.present", Status.FAIL, ctx.domain,
-                        f"no DMARC record at _dmarc.{ctx.domain} nor at its organizational domain", {}, KB)]
+        return [
+            Finding(
+                "dmarc.present",
+                Status.FAIL,
+                ctx.domain,
+                f"no DMARC record at _dmarc.{ctx.domain} nor at its organizational domain",
+                {},
+                KB,
+            )
+        ]
     subject = found.location or ctx.domain
     if len(found.records) > 1:
-        return [Finding("dmarc.present", Status.FAIL, subject,
-                        f"{len(found.records)} DMARC records: receivers ignore them all (RFC 7489 6.6.3)",
-                        {"records": list(found.records)}, KB)]
+        return [
+            Finding(
+                "dmarc.present",
+                Status.FAIL,
+                subject,
+                f"{len(found.records)} DMARC records: receivers ignore them all (RFC 7489 6.6.3)",
+                {"records": list(found.records)},
+                KB,
+            )
+        ]
     where = f"inherited from the organizational domain ({subject})" if found.inherited else f"at {subject}"
-    findings = [Finding("dmarc.present", Status.PASS, subject, f"DMARC record {where}",
-                        {"record": found.records[0], "inherited": found.inherited}, KB)]
+    findings = [
+        Finding(
+            "dmarc.present",
+            Status.PASS,
+            subject,
+            f"DMARC record {where}",
+            {"record": found.records[0], "inherited": found.inherited},
+            KB,
+        )
+    ]
     rec = parse(found.records[0])
     findings.append(_syntax(subject, rec))
     if rec.policy is not None:
@@ -92,18 +117,31 @@ async def check(ctx: RunContext) -> list[Finding]:
 
 
 def _syntax(subject: str, rec: DmarcRecord) -> Finding:
-    details = {"record": rec.text, "rfc7489": rec.strict_errors, "dmarcbis": rec.bis_errors,
-               "warnings": rec.warnings}
+    details = {
+        "record": rec.text,
+        "rfc7489": rec.strict_errors,
+        "dmarcbis": rec.bis_errors,
+        "warnings": rec.warnings,
+    }
     if not rec.valid_7489 and not rec.valid_bis:
         problems = sorted(set(rec.strict_errors + rec.bis_errors))
-        return Finding("dmarc.syntax", Status.FAIL, subject,
-                       f"invalid DMARC record: {'; '.join(problems)}", details, KB)
+        return Finding(
+            "dmarc.syntax", Status.FAIL, subject, f"invalid DMARC record: {'; '.join(problems)}", details, KB
+        )
     if rec.valid_7489 != rec.valid_bis:
-        good, bad, why = (("RFC 7489", "DMARCbis", rec.bis_errors) if rec.valid_7489
-                          else ("DMARCbis", "RFC 7489", rec.strict_errors))
-        return Finding("dmarc.syntax", Status.WARN, subject,
-                       f"receivers disagree: valid for {good} receivers, invalid for {bad} ones ({'; '.join(why)})",
-                       details, KB)
+        good, bad, why = (
+            ("RFC 7489", "DMARCbis", rec.bis_errors)
+            if rec.valid_7489
+            else ("DMARCbis", "RFC 7489", rec.strict_errors)
+        )
+        return Finding(
+            "dmarc.syntax",
+            Status.WARN,
+            subject,
+            f"receivers disagree: valid for {good} receivers, invalid for {bad} ones ({'; '.join(why)})",
+            details,
+            KB,
+        )
     if rec.warnings:
         return Finding("dmarc.syntax", Status.INFO, subject, "valid; " + "; ".join(rec.warnings), details, KB)
     return Finding("dmarc.syntax", Status.PASS, subject, "valid DMARC record", details, KB)
@@ -125,8 +163,13 @@ def _policy(subject: str, rec: DmarcRecord, inherited: bool) -> Finding:
         notes.append((Status.WARN, "np=none leaves non-existent subdomains unprotected"))
     pct = tags.get("pct", "100")
     if pct.isdigit() and int(pct) < 100:
-        notes.append((Status.INFO, f"pct={pct}: RFC 7489 receivers apply the policy to {pct}% of failing mail; "
-                                   "DMARCbis removed pct"))
+        notes.append(
+            (
+                Status.INFO,
+                f"pct={pct}: RFC 7489 receivers apply the policy to {pct}% of failing mail; "
+                "DMARCbis removed pct",
+            )
+        )
     if tags.get("t", "n").lower() == "y":
         notes.append((Status.INFO, "t=y (DMARCbis test mode): receivers apply one level weaker"))
     status = max((s for s, _ in notes), key=_rank, default=Status.PASS)
@@ -143,16 +186,33 @@ def _rank(status: Status) -> int:
 async def _reporting(ctx: RunContext, subject: str, rec: DmarcRecord, policy_domain: str) -> Finding:
     uris = rec.uris("rua")
     if not uris:
-        return Finding("dmarc.reporting", Status.WARN, subject,
-                       "no rua=: you get no aggregate reports, so you cannot see who sends as you", {}, KB)
-    dests = sorted({u.split(":", 1)[1].split("!")[0].rpartition("@")[2].lower()
-                    for u in uris + rec.uris("ruf") if u.lower().startswith("mailto:") and "@" in u})
+        return Finding(
+            "dmarc.reporting",
+            Status.WARN,
+            subject,
+            "no rua=: you get no aggregate reports, so you cannot see who sends as you",
+            {},
+            KB,
+        )
+    dests = sorted(
+        {
+            u.split(":", 1)[1].split("!")[0].rpartition("@")[2].lower()
+            for u in uris + rec.uris("ruf")
+            if u.lower().startswith("mailto:") and "@" in u
+        }
+    )
     results = await asyncio.gather(*(_destination(ctx, policy_domain, d) for d in dests))
     notes = [n for n in results if n]
     status = max((s for s, _ in notes), key=_rank, default=Status.PASS)
     summary = "; ".join(t for _, t in notes) or f"reports go to {', '.join(dests)}"
-    return Finding("dmarc.reporting", status, subject, summary,
-                   {"rua": uris, "ruf": rec.uris("ruf"), "destinations": dests}, KB)
+    return Finding(
+        "dmarc.reporting",
+        status,
+        subject,
+        summary,
+        {"rua": uris, "ruf": rec.uris("ruf"), "destinations": dests},
+        KB,
+    )
 
 
 async def _destination(ctx: RunContext, policy_domain: str, dest: str) -> tuple[Status, str] | None:
@@ -166,7 +226,10 @@ async def _destination(ctx: RunContext, policy_domain: str, dest: str) -> tuple[
         if auth.failed:
             return Status.ERROR, f"could not check {name}: {auth.error}"
         if not any(is_dmarc(t) for t in auth.texts()):
-            return Status.FAIL, f"{dest} has not authorized reports for {policy_domain} (no v=DMARC1 at {name})"
+            return (
+                Status.FAIL,
+                f"{dest} has not authorized reports for {policy_domain} (no v=DMARC1 at {name})",
+            )
     if not mx.ok:
         addresses, _ = await ctx.resolver.addresses(dest)
         if not addresses:

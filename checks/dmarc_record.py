@@ -133,8 +133,14 @@ def _check_values(tags: dict[str, str], rec: DmarcRecord) -> None:
 def _policies(pairs: list[tuple[str, str]], tags: dict[str, str], rec: DmarcRecord) -> None:
     p, sp = tags.get("p", "").lower(), tags.get("sp", "").lower()
     rua_ok = "rua" in tags and not _uri_problems(tags["rua"], "rua")[0]
-    broken = [m for m in (("p" not in tags and "p is missing") or (p not in POLICIES and f"p={p!r} is invalid"),
-                          "sp" in tags and sp not in POLICIES and f"sp={sp!r} is invalid") if m]
+    broken = [
+        m
+        for m in (
+            ("p" not in tags and "p is missing") or (p not in POLICIES and f"p={p!r} is invalid"),
+            "sp" in tags and sp not in POLICIES and f"sp={sp!r} is invalid",
+        )
+        if m
+    ]
     if len(pairs) > 1 and pairs[1][0] != "p" and "p" in tags:
         rec.strict_errors.append("p must come right after v (RFC 7489 6.3)")
     if broken and not rua_ok:

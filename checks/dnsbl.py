@@ -48,7 +48,9 @@ async def _zone(resolver: Resolver, address: str, zone: str) -> tuple[str, str, 
 async def check(resolver: Resolver, opts: CheckOptions, address: str, host: str | None = None) -> Finding:
     zones = opts.dnsbl_zones or DNSBL_ZONES
     results = await asyncio.gather(*(_zone(resolver, address, z) for z in zones))
-    by = {outcome: [(z, c) for z, o, c in results if o == outcome] for outcome in ("listed", "refused", "error")}
+    by = {
+        outcome: [(z, c) for z, o, c in results if o == outcome] for outcome in ("listed", "refused", "error")
+    }
     details = {zone: {"outcome": outcome, "answer": codes} for zone, outcome, codes in results}
     subject = subject_of(host, address)
     if by["listed"]:
@@ -56,8 +58,19 @@ async def check(resolver: Resolver, opts: CheckOptions, address: str, host: str 
         return Finding("dnsbl.listed", Status.FAIL, subject, f"{address} is listed on {names}", details, KB)
     if by["refused"] or by["error"]:
         bad = ", ".join(z for z, _ in by["refused"] + by["error"])
-        return Finding("dnsbl.listed", Status.ERROR, subject,
-                       f"not listed where we could ask, but {bad} refused or did not answer", details,
-                       "dns-lookup-failure")
-    return Finding("dnsbl.listed", Status.PASS, subject, f"{address} is not listed on {len(zones)} blocklists",
-                   details, KB)
+        return Finding(
+            "dnsbl.listed",
+            Status.ERROR,
+            subject,
+            f"not listed where we could ask, but {bad} refused or did not answer",
+            details,
+            "dns-lookup-failure",
+        )
+    return Finding(
+        "dnsbl.listed",
+        Status.PASS,
+        subject,
+        f"{address} is not listed on {len(zones)} blocklists",
+        details,
+        KB,
+    )

@@ -32,8 +32,14 @@ async def _dnssec(ctx: RunContext) -> Finding:
         return error_finding("dnssec.ad", ctx.domain, "DNSSEC status", answer.error)
     if answer.secure:
         return Finding("dnssec.ad", Status.PASS, ctx.domain, "answers are DNSSEC-validated (AD bit)", {}, KB)
-    return Finding("dnssec.ad", Status.INFO, ctx.domain,
-                   "answers are not DNSSEC-validated (unsigned zone, or the resolver does not validate)", {}, KB)
+    return Finding(
+        "dnssec.ad",
+        Status.INFO,
+        ctx.domain,
+        "answers are not DNSSEC-validated (unsigned zone, or the resolver does not validate)",
+        {},
+        KB,
+    )
 
 
 async def _tlsa(ctx: RunContext, host: str) -> Finding:
@@ -45,9 +51,14 @@ async def _tlsa(ctx: RunContext, host: str) -> Finding:
         return Finding("dane.tlsa", Status.INFO, name, "no DANE TLSA record", {}, KB_DANE)
     records = [r.to_text() for r in answer.records]
     if not answer.secure:
-        return Finding("dane.tlsa", Status.WARN, name,
-                       "TLSA published but not DNSSEC-validated: senders ignore DANE (RFC 7672 2.2)",
-                       {"tlsa": records}, KB_DANE)
+        return Finding(
+            "dane.tlsa",
+            Status.WARN,
+            name,
+            "TLSA published but not DNSSEC-validated: senders ignore DANE (RFC 7672 2.2)",
+            {"tlsa": records},
+            KB_DANE,
+        )
     weak = [r for r in records if r.split()[0] not in ("2", "3")]
     status = Status.WARN if weak else Status.PASS
     summary = f"{len(records)} DNSSEC-validated TLSA record(s)"
@@ -68,7 +79,12 @@ async def _bimi(ctx: RunContext) -> Finding:
         return Finding("bimi.record", Status.INFO, name, "no BIMI record", {}, KB)
     policy = await dmarc.effective_policy(ctx)
     if policy not in ("quarantine", "reject"):
-        return Finding("bimi.record", Status.WARN, name,
-                       "BIMI record present but DMARC is not p=quarantine or p=reject: logos will not show",
-                       {"record": found[0], "dmarc_p": policy}, KB)
+        return Finding(
+            "bimi.record",
+            Status.WARN,
+            name,
+            "BIMI record present but DMARC is not p=quarantine or p=reject: logos will not show",
+            {"record": found[0], "dmarc_p": policy},
+            KB,
+        )
     return Finding("bimi.record", Status.PASS, name, "BIMI record present", {"record": found[0]}, KB)

@@ -49,19 +49,49 @@ async def check(ctx: RunContext) -> list[Finding]:
     if error:
         return [error_finding("mta-sts.record", subject, "the MTA-STS record", error)]
     if not found:
-        return [Finding("mta-sts.record", Status.INFO, subject,
-                        "no MTA-STS record: senders will not insist on TLS for this domain", {}, KB)]
+        return [
+            Finding(
+                "mta-sts.record",
+                Status.INFO,
+                subject,
+                "no MTA-STS record: senders will not insist on TLS for this domain",
+                {},
+                KB,
+            )
+        ]
     if len(found) > 1:
-        return [Finding("mta-sts.record", Status.FAIL, subject,
-                        f"{len(found)} MTA-STS records: senders treat the domain as having none (RFC 8461 3.1)",
-                        {"records": found}, KB)]
+        return [
+            Finding(
+                "mta-sts.record",
+                Status.FAIL,
+                subject,
+                f"{len(found)} MTA-STS records: senders treat the domain as having none (RFC 8461 3.1)",
+                {"records": found},
+                KB,
+            )
+        ]
     rec = parse_sts_record(found[0])
     if not rec.valid:
-        return [Finding("mta-sts.record", Status.FAIL, subject, "invalid MTA-STS record: " + "; ".join(rec.errors),
-                        {"record": found[0]}, KB)]
-    findings = [Finding("mta-sts.record", Status.WARN if rec.warnings else Status.PASS, subject,
-                        f"MTA-STS record id={rec.tags['id']}" + (f" ({'; '.join(rec.warnings)})" if rec.warnings else ""),
-                        {"record": found[0]}, KB)]
+        return [
+            Finding(
+                "mta-sts.record",
+                Status.FAIL,
+                subject,
+                "invalid MTA-STS record: " + "; ".join(rec.errors),
+                {"record": found[0]},
+                KB,
+            )
+        ]
+    findings = [
+        Finding(
+            "mta-sts.record",
+            Status.WARN if rec.warnings else Status.PASS,
+            subject,
+            f"MTA-STS record id={rec.tags['id']}" + (f" ({'; '.join(rec.warnings)})" if rec.warnings else ""),
+            {"record": found[0]},
+            KB,
+        )
+    ]
     findings += await _policy(ctx)
     return findings
 
@@ -74,8 +104,16 @@ async def _policy(ctx: RunContext) -> list[Finding]:
     policy = parse_policy(fetched.body.decode("utf-8", "replace"))
     details = {"mode": policy.mode, "max_age": policy.max_age, "mx": policy.mx, "warnings": policy.warnings}
     if not policy.valid:
-        return [Finding("mta-sts.policy", Status.FAIL, host, "invalid policy: " + "; ".join(policy.errors),
-                        details, KB)]
+        return [
+            Finding(
+                "mta-sts.policy",
+                Status.FAIL,
+                host,
+                "invalid policy: " + "; ".join(policy.errors),
+                details,
+                KB,
+            )
+        ]
     notes = list(policy.warnings)
     status = Status.PASS
     if policy.max_age is not None and policy.max_age < MAX_AGE_SHORT:
@@ -96,15 +134,32 @@ async def _coverage(ctx: RunContext, host: str, policy: Policy) -> Finding:
     outside = [h for h in mx_hosts if not any(mx_matches(p, h) for p in policy.mx)]
     details = {"mx": mx_hosts, "patterns": policy.mx, "outside": outside}
     if not outside or policy.mode == "none":
-        return Finding("mta-sts.policy", Status.PASS, host, "every MX host matches the policy's mx: patterns",
-                       details, KB)
+        return Finding(
+            "mta-sts.policy",
+            Status.PASS,
+            host,
+            "every MX host matches the policy's mx: patterns",
+            details,
+            KB,
+        )
     if policy.mode == "enforce":
-        return Finding("mta-sts.policy", Status.FAIL, host,
-                       f"mode enforce but MX {', '.join(outside)} not in the policy's mx: patterns: "
-                       "compliant senders will defer mail to it", details, KB)
-    return Finding("mta-sts.policy", Status.WARN, host,
-                   f"MX {', '.join(outside)} not in the policy's mx: patterns (mode testing: reported only)",
-                   details, KB)
+        return Finding(
+            "mta-sts.policy",
+            Status.FAIL,
+            host,
+            f"mode enforce but MX {', '.join(outside)} not in the policy's mx: patterns: "
+            "compliant senders will defer mail to it",
+            details,
+            KB,
+        )
+    return Finding(
+        "mta-sts.policy",
+        Status.WARN,
+        host,
+        f"MX {', '.join(outside)} not in the policy's mx: patterns (mode testing: reported only)",
+        details,
+        KB,
+    )
 
 
 async def fetch(ctx: RunContext, host: str) -> Fetch:
@@ -113,8 +168,11 @@ async def fetch(ctx: RunContext, host: str) -> Fetch:
     if not addresses:
         errors = [a.error for a in answers if a.failed]
         if errors:
-            return Fetch(problem=f"could not resolve {host}: {errors[0]}", problem_status=Status.ERROR,
-                         kb="dns-lookup-failure")
+            return Fetch(
+                problem=f"could not resolve {host}: {errors[0]}",
+                problem_status=Status.ERROR,
+                kb="dns-lookup-failure",
+            )
         return Fetch(problem=f"{host} has no address: the policy cannot be fetched", kb=KB)
     usable, refused = allowed(addresses, ctx.opts.allow_private)
     if not usable:
@@ -139,25 +197,39 @@ async def _get(ctx: RunContext, host: str, address: str) -> Fetch:
     port = ctx.opts.https_port or 443
     try:
         reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(address, port, ssl=_tls_context(ctx), server_hostname=host), timeout)
+            asyncio.open_connection(address, port, ssl=_tls_context(ctx), server_hostname=host), timeout
+        )
     except ssl.SSLCertVerificationError as exc:
-        return Fetch(problem=f"certificate of {host} is not valid: {exc.verify_message}",
-                     kb="tls-certificate-invalid")
+        return Fetch(
+            problem=f"certificate of {host} is not valid: {exc.verify_message}", kb="tls-certificate-invalid"
+        )
     except ssl.SSLError as exc:
-        return Fetch(problem=f"TLS handshake with {host} ({address}) failed: {exc.reason}", kb="tls-handshake-failed")
+        return Fetch(
+            problem=f"TLS handshake with {host} ({address}) failed: {exc.reason}", kb="tls-handshake-failed"
+        )
     except TimeoutError:
-        return Fetch(problem=f"{host} ({address}) port {port}: no answer within {timeout:g} s",
-                     problem_status=Status.ERROR, kb="connection-timeout")
+        return Fetch(
+            problem=f"{host} ({address}) port {port}: no answer within {timeout:g} s",
+            problem_status=Status.ERROR,
+            kb="connection-timeout",
+        )
     except OSError as exc:
-        return Fetch(problem=f"cannot connect to {host} ({address}) port {port}: {exc.strerror or exc}",
-                     kb="connection-refused")
+        return Fetch(
+            problem=f"cannot connect to {host} ({address}) port {port}: {exc.strerror or exc}",
+            kb="connection-refused",
+        )
     try:
-        request = f"GET {POLICY_PATH} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: smtpbot\r\nConnection: close\r\n\r\n"
+        request = (
+            f"GET {POLICY_PATH} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: smtpbot\r\nConnection: close\r\n\r\n"
+        )
         writer.write(request.encode("ascii"))
         raw = await asyncio.wait_for(_read(reader), timeout)
     except (TimeoutError, OSError, ssl.SSLError) as exc:
-        return Fetch(problem=f"reading the policy from {host} failed: {exc or 'timeout'}",
-                     problem_status=Status.ERROR, kb="connection-timeout")
+        return Fetch(
+            problem=f"reading the policy from {host} failed: {exc or 'timeout'}",
+            problem_status=Status.ERROR,
+            kb="connection-timeout",
+        )
     finally:
         writer.close()
     return _response(host, raw)
@@ -185,15 +257,25 @@ def _response(host: str, raw: bytes) -> Fetch:
         body = _dechunk(body)
     ctype = headers.get("content-type", "").split(";")[0].strip().lower()
     if 300 <= status < 400:
-        return Fetch(status, ctype, problem=f"HTTP {status} redirect to {headers.get('location')}: senders "
-                                            "must not follow redirects (RFC 8461 3.3)")
+        return Fetch(
+            status,
+            ctype,
+            problem=f"HTTP {status} redirect to {headers.get('location')}: senders "
+            "must not follow redirects (RFC 8461 3.3)",
+        )
     if status != 200:
-        return Fetch(status, ctype, problem=f"HTTP {status} for https://{host}{POLICY_PATH}: senders need 200")
+        return Fetch(
+            status, ctype, problem=f"HTTP {status} for https://{host}{POLICY_PATH}: senders need 200"
+        )
     if len(body) > MAX_BODY:
         return Fetch(status, ctype, problem=f"policy larger than {MAX_BODY // 1024} KiB: senders refuse it")
     if ctype != "text/plain":
-        return Fetch(status, ctype, problem=f"policy served as {ctype or 'no media type'}, not text/plain "
-                                            "(RFC 8461 3.2): senders refuse it")
+        return Fetch(
+            status,
+            ctype,
+            problem=f"policy served as {ctype or 'no media type'}, not text/plain "
+            "(RFC 8461 3.2): senders refuse it",
+        )
     return Fetch(status, ctype, body)
 
 
@@ -208,5 +290,5 @@ def _dechunk(body: bytes) -> bytes:
         if size == 0:
             break
         out += rest[:size]
-        body = rest[size + 2:]
+        body = rest[size + 2 :]
     return out

@@ -16,8 +16,10 @@ MODES = ("enforce", "testing", "none")
 _FIELD = re.compile(r"\s*([A-Za-z0-9_\-.]{1,32})\s*=\s*([^;]*?)\s*")
 _ID = re.compile(r"[A-Za-z0-9]{1,32}")
 _LINE = re.compile(r"([A-Za-z0-9_\-.]{1,32}):[ \t]*(.*?)[ \t]*")
-_MX = re.compile(r"(?:\*\.)?(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+[A-Za-z0-9\-]*[A-Za-z]"
-                 r"[A-Za-z0-9\-]*\.?")
+_MX = re.compile(
+    r"(?:\*\.)?(?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+[A-Za-z0-9\-]*[A-Za-z]"
+    r"[A-Za-z0-9\-]*\.?"
+)
 
 
 @dataclass
@@ -137,11 +139,17 @@ def _field(policy: Policy, key: str, value: str) -> None:
 
 def _required(policy: Policy) -> None:
     if policy.version != "STSv1":
-        policy.errors.append("version: STSv1 is missing" if policy.version is None
-                             else f"version {policy.version!r} is not STSv1")
+        policy.errors.append(
+            "version: STSv1 is missing"
+            if policy.version is None
+            else f"version {policy.version!r} is not STSv1"
+        )
     if policy.mode not in MODES:
-        policy.errors.append("mode is missing" if policy.mode is None else f"mode {policy.mode!r} is not one of "
-                             + ", ".join(MODES))
+        policy.errors.append(
+            "mode is missing"
+            if policy.mode is None
+            else f"mode {policy.mode!r} is not one of " + ", ".join(MODES)
+        )
     if policy.max_age is None and not any(e.startswith("max_age") for e in policy.errors):
         policy.errors.append("max_age is missing")
     if policy.mode in ("enforce", "testing") and not policy.mx:

@@ -26,55 +26,119 @@ async def check(ctx: RunContext) -> list[Finding]:
 def _present(domain: str, info: MxInfo) -> Finding:
     names = [f"{h.preference} {h.host}" for h in info.hosts]
     if info.answer.ok:
-        return Finding("mx.present", Status.PASS, domain, f"{len(names)} MX record(s): {', '.join(names)}",
-                       {"mx": names}, KB_HOST)
+        return Finding(
+            "mx.present",
+            Status.PASS,
+            domain,
+            f"{len(names)} MX record(s): {', '.join(names)}",
+            {"mx": names},
+            KB_HOST,
+        )
     if info.implicit:
-        return Finding("mx.present", Status.WARN, domain,
-                       "no MX record: senders fall back to the domain's own address (RFC 5321 5.1 implicit MX)",
-                       {"addresses": list(info.hosts[0].addresses)}, KB_HOST)
+        return Finding(
+            "mx.present",
+            Status.WARN,
+            domain,
+            "no MX record: senders fall back to the domain's own address (RFC 5321 5.1 implicit MX)",
+            {"addresses": list(info.hosts[0].addresses)},
+            KB_HOST,
+        )
     exists = "does not exist" if info.answer.outcome == "nxdomain" else "has no MX record and no A/AAAA"
-    return Finding("mx.present", Status.FAIL, domain, f"{domain} {exists}: mail to it cannot be delivered",
-                   {"outcome": str(info.answer.outcome)}, KB_HOST)
+    return Finding(
+        "mx.present",
+        Status.FAIL,
+        domain,
+        f"{domain} {exists}: mail to it cannot be delivered",
+        {"outcome": str(info.answer.outcome)},
+        KB_HOST,
+    )
 
 
 def _host_findings(host, *, implicit: bool) -> list[Finding]:  # noqa: ANN001 - MxHost
     subject = host.host
     findings: list[Finding] = []
     if host.cname and not implicit:
-        findings.append(Finding("mx.cname", Status.FAIL, subject,
-                                f"MX target {host.host} is a CNAME (to {host.cname}); RFC 2181 10.3 forbids it",
-                                {"cname": host.cname}, KB_HOST))
+        findings.append(
+            Finding(
+                "mx.cname",
+                Status.FAIL,
+                subject,
+                f"MX target {host.host} is a CNAME (to {host.cname}); RFC 2181 10.3 forbids it",
+                {"cname": host.cname},
+                KB_HOST,
+            )
+        )
     elif not implicit:
-        findings.append(Finding("mx.cname", Status.PASS, subject, "MX target is a host name, not an alias", {}, KB_HOST))
+        findings.append(
+            Finding("mx.cname", Status.PASS, subject, "MX target is a host name, not an alias", {}, KB_HOST)
+        )
     if host.error and not host.addresses:
         findings.append(error_finding("mx.resolve", subject, "the MX host's addresses", host.error))
     elif not host.addresses:
-        findings.append(Finding("mx.resolve", Status.FAIL, subject, f"MX host {host.host} has no A or AAAA record",
-                                {}, KB_HOST))
+        findings.append(
+            Finding(
+                "mx.resolve",
+                Status.FAIL,
+                subject,
+                f"MX host {host.host} has no A or AAAA record",
+                {},
+                KB_HOST,
+            )
+        )
     elif host.refused and not host.probe_addresses:
         reasons = dict(host.refused)
-        findings.append(Finding("mx.resolve", Status.FAIL, subject,
-                                f"MX host {host.host} resolves only to non-public addresses: not reachable "
-                                "from the Internet (and not probed)", {"refused": reasons}, KB_HOST))
+        findings.append(
+            Finding(
+                "mx.resolve",
+                Status.FAIL,
+                subject,
+                f"MX host {host.host} resolves only to non-public addresses: not reachable "
+                "from the Internet (and not probed)",
+                {"refused": reasons},
+                KB_HOST,
+            )
+        )
     else:
         status = Status.WARN if host.refused or host.error else Status.PASS
         summary = f"{host.host} resolves to {', '.join(host.addresses)}"
         if host.refused:
             summary += f" (not probed: {', '.join(a for a, _ in host.refused)})"
-        findings.append(Finding("mx.resolve", status, subject, summary,
-                                {"addresses": list(host.addresses), "refused": dict(host.refused),
-                                 "error": host.error}, KB_HOST))
+        findings.append(
+            Finding(
+                "mx.resolve",
+                status,
+                subject,
+                summary,
+                {"addresses": list(host.addresses), "refused": dict(host.refused), "error": host.error},
+                KB_HOST,
+            )
+        )
     return findings
 
 
 async def _null(ctx: RunContext, info: MxInfo) -> list[Finding]:
     """RFC 7505: a lone `0 .` says "no mail here"; we stop the mail checks and judge the parked trio."""
     if len(info.hosts) > 1 or info.hosts[0].preference != 0:
-        return [Finding("mx.null", Status.FAIL, ctx.domain,
-                        "malformed null MX: '.' must be the only MX record, with preference 0 (RFC 7505 3)",
-                        {"mx": [f"{h.preference} {h.host}" for h in info.hosts]}, KB_NULL)]
-    findings = [Finding("mx.null", Status.INFO, ctx.domain,
-                        "null MX (RFC 7505): the domain accepts no mail; mail checks stopped", {}, KB_NULL)]
+        return [
+            Finding(
+                "mx.null",
+                Status.FAIL,
+                ctx.domain,
+                "malformed null MX: '.' must be the only MX record, with preference 0 (RFC 7505 3)",
+                {"mx": [f"{h.preference} {h.host}" for h in info.hosts]},
+                KB_NULL,
+            )
+        ]
+    findings = [
+        Finding(
+            "mx.null",
+            Status.INFO,
+            ctx.domain,
+            "null MX (RFC 7505): the domain accepts no mail; mail checks stopped",
+            {},
+            KB_NULL,
+        )
+    ]
     findings.append(await _parked(ctx))
     return findings
 
@@ -88,11 +152,26 @@ async def _parked(ctx: RunContext) -> Finding:
     strict_spf = len(spf) == 1 and " ".join(spf[0].lower().split()) == "v=spf1 -all"
     trio = {"spf": spf[0] if len(spf) == 1 else None, "dmarc_p": policy}
     if txt.failed or policy == "error":
-        return error_finding("mx.null", ctx.domain, "the parked-domain records", txt.error or "DMARC lookup failed")
+        return error_finding(
+            "mx.null", ctx.domain, "the parked-domain records", txt.error or "DMARC lookup failed"
+        )
     if strict_spf and policy == "reject":
-        return Finding("mx.null", Status.PASS, ctx.domain,
-                       "parked domain set up correctly: null MX + `v=spf1 -all` + DMARC p=reject", trio, KB_NULL)
-    missing = ([] if strict_spf else ["SPF `v=spf1 -all`"]) + ([] if policy == "reject" else ["DMARC `p=reject`"])
-    return Finding("mx.null", Status.WARN, ctx.domain,
-                   f"parked domain (null MX) without {' and '.join(missing)}: others can still send as it",
-                   trio, "sender-unauthenticated")
+        return Finding(
+            "mx.null",
+            Status.PASS,
+            ctx.domain,
+            "parked domain set up correctly: null MX + `v=spf1 -all` + DMARC p=reject",
+            trio,
+            KB_NULL,
+        )
+    missing = ([] if strict_spf else ["SPF `v=spf1 -all`"]) + (
+        [] if policy == "reject" else ["DMARC `p=reject`"]
+    )
+    return Finding(
+        "mx.null",
+        Status.WARN,
+        ctx.domain,
+        f"parked domain (null MX) without {' and '.join(missing)}: others can still send as it",
+        trio,
+        "sender-unauthenticated",
+    )

@@ -11,8 +11,9 @@ from checks.model import Finding, Status
 
 KB = "reverse-dns-ptr"
 #: names that look assigned by an access provider (receivers score them as dynamic/consumer)
-_GENERIC = re.compile(r"(\d{1,3}[-.]){3}\d{1,3}|dynamic|dhcp|pool|dsl|cable|dial|\bppp|customer|broadband",
-                      re.I)
+_GENERIC = re.compile(
+    r"(\d{1,3}[-.]){3}\d{1,3}|dynamic|dhcp|pool|dsl|cable|dial|\bppp|customer|broadband", re.I
+)
 #: RFC 7208 4.6.4-like bound on PTR names looked at
 MAX_NAMES = 10
 
@@ -29,8 +30,14 @@ async def check(resolver: Resolver, address: str, host: str | None = None) -> Fi
         return error_finding("ptr.match", subject, "the PTR record", answer.error)
     names = [n for n in answer.hosts() if n][:MAX_NAMES]
     if not names:
-        return Finding("ptr.match", Status.FAIL, subject,
-                       f"{address} has no PTR record: many receivers reject mail from it", {}, KB)
+        return Finding(
+            "ptr.match",
+            Status.FAIL,
+            subject,
+            f"{address} has no PTR record: many receivers reject mail from it",
+            {},
+            KB,
+        )
     forward = await asyncio.gather(*(resolver.addresses(n) for n in names))
     confirmed = [n for n, (addrs, _) in zip(names, forward, strict=True) if address in addrs]
     errors = [a.error for _, answers in forward for a in answers if a.failed]
@@ -38,13 +45,26 @@ async def check(resolver: Resolver, address: str, host: str | None = None) -> Fi
     if not confirmed:
         if errors:
             return error_finding("ptr.match", subject, f"whether {', '.join(names)} resolves back", errors[0])
-        return Finding("ptr.match", Status.FAIL, subject,
-                       f"PTR {', '.join(names)} does not resolve back to {address} (not forward-confirmed)",
-                       details, KB)
+        return Finding(
+            "ptr.match",
+            Status.FAIL,
+            subject,
+            f"PTR {', '.join(names)} does not resolve back to {address} (not forward-confirmed)",
+            details,
+            KB,
+        )
     if _GENERIC.search(confirmed[0]):
-        return Finding("ptr.match", Status.WARN, subject,
-                       f"PTR {confirmed[0]} is forward-confirmed but looks generic/dynamic", details, KB)
-    return Finding("ptr.match", Status.PASS, subject, f"PTR {confirmed[0]} resolves back to {address}", details, KB)
+        return Finding(
+            "ptr.match",
+            Status.WARN,
+            subject,
+            f"PTR {confirmed[0]} is forward-confirmed but looks generic/dynamic",
+            details,
+            KB,
+        )
+    return Finding(
+        "ptr.match", Status.PASS, subject, f"PTR {confirmed[0]} resolves back to {address}", details, KB
+    )
 
 
 def confirmed_name(finding: Finding) -> str | None:

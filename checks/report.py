@@ -17,8 +17,8 @@ import ipaddress
 import time
 from collections.abc import Awaitable, Callable
 
-from checks._guard import allowed
 from checks import dkim, dmarc, dnsbl, dnsinfo, mta_sts, mx, ptr, spf_tree, tls_rpt
+from checks._guard import allowed
 from checks.context import MxHost, RunContext, error_finding
 from checks.dmarc import organizational_domain
 from checks.errors import TargetError
@@ -32,9 +32,19 @@ AREAS = ("mx", "spf", "dmarc", "dkim", "mta-sts", "tls-rpt", "ptr", "dnsbl", "dn
 #: check-id prefixes whose area is named differently
 _AREA_OF_PREFIX = {"dnssec": "dns", "dane": "dns", "bimi": "dns", "relay": "smtp"}
 #: the check id that carries "this area did not finish in time"
-_DEADLINE_CHECK = {"mx": "mx.present", "spf": "spf.present", "dmarc": "dmarc.present", "dkim": "dkim.key",
-                   "mta-sts": "mta-sts.record", "tls-rpt": "tls-rpt.record", "ptr": "ptr.match",
-                   "dnsbl": "dnsbl.listed", "dns": "dnssec.ad", "smtp": "smtp.connect", "tls": "tls.cert-valid"}
+_DEADLINE_CHECK = {
+    "mx": "mx.present",
+    "spf": "spf.present",
+    "dmarc": "dmarc.present",
+    "dkim": "dkim.key",
+    "mta-sts": "mta-sts.record",
+    "tls-rpt": "tls-rpt.record",
+    "ptr": "ptr.match",
+    "dnsbl": "dnsbl.listed",
+    "dns": "dnssec.ad",
+    "smtp": "smtp.connect",
+    "tls": "tls.cert-valid",
+}
 #: MX hosts we look at per domain (each costs PTR, DNSBL and SMTP work per address)
 MAX_MX_HOSTS = 10
 
@@ -89,10 +99,15 @@ async def _is_server_name(ctx: RunContext) -> bool:
 async def _jobs(ctx: RunContext, tgt: Target) -> list[Job]:
     if tgt.kind == "domain":
         jobs: list[Job] = [
-            (("mx",), mx.check(ctx)), (("spf",), spf_tree.check(ctx)), (("dmarc",), dmarc.check(ctx)),
-            (("dkim",), dkim.check(ctx)), (("mta-sts",), _unless_null(ctx, mta_sts.check)),
-            (("tls-rpt",), _unless_null(ctx, tls_rpt.check)), (("ptr",), _per_mx(ctx, _ptr)),
-            (("dnsbl",), _per_mx(ctx, _dnsbl, probe_only=True)), (("dns",), dnsinfo.check(ctx)),
+            (("mx",), mx.check(ctx)),
+            (("spf",), spf_tree.check(ctx)),
+            (("dmarc",), dmarc.check(ctx)),
+            (("dkim",), dkim.check(ctx)),
+            (("mta-sts",), _unless_null(ctx, mta_sts.check)),
+            (("tls-rpt",), _unless_null(ctx, tls_rpt.check)),
+            (("ptr",), _per_mx(ctx, _ptr)),
+            (("dnsbl",), _per_mx(ctx, _dnsbl, probe_only=True)),
+            (("dns",), dnsinfo.check(ctx)),
         ]
         if ctx.opts.smtp:
             jobs.append((("smtp", "tls"), _smtp_domain(ctx)))
@@ -102,8 +117,10 @@ async def _jobs(ctx: RunContext, tgt: Target) -> list[Job]:
         return [(("mx",), _value([addresses]))]
     host = None if tgt.kind == "ip" else tgt.host
     ptr_job = asyncio.ensure_future(_gather(*(ptr.check(ctx.resolver, a, host) for a in addresses)))
-    jobs = [(("ptr",), ptr_job),
-            (("dnsbl",), _gather(*(dnsbl.check(ctx.resolver, ctx.opts, a, host) for a in addresses)))]
+    jobs = [
+        (("ptr",), ptr_job),
+        (("dnsbl",), _gather(*(dnsbl.check(ctx.resolver, ctx.opts, a, host) for a in addresses))),
+    ]
     if ctx.opts.smtp:
         jobs.append((("smtp", "tls"), _smtp_server(ctx, tgt, addresses, ptr_job)))
     return jobs
@@ -117,11 +134,16 @@ async def _server_addresses(ctx: RunContext, tgt: Target) -> list[str] | Finding
         errors = [a.error for a in answers if a.failed]
         if errors:
             return error_finding("mx.resolve", tgt.host, "the server's addresses", errors[0])
-        return Finding("mx.resolve", Status.FAIL, tgt.host, f"{tgt.host} has no A or AAAA record", {}, "host-unknown")
+        return Finding(
+            "mx.resolve", Status.FAIL, tgt.host, f"{tgt.host} has no A or AAAA record", {}, "host-unknown"
+        )
     usable = MxHost(0, tgt.host, tuple(found), tuple(_refused(found, ctx.opts))).probe_addresses
     if not usable:
-        raise TargetError(tgt.text, f"refused: {tgt.host} resolves only to non-public addresses "
-                                    f"({', '.join(found)}); the operator setting SMTPBOT_ALLOW_PRIVATE=1 allows it")
+        raise TargetError(
+            tgt.text,
+            f"refused: {tgt.host} resolves only to non-public addresses "
+            f"({', '.join(found)}); the operator setting SMTPBOT_ALLOW_PRIVATE=1 allows it",
+        )
     return list(usable)
 
 
@@ -145,7 +167,9 @@ async def _gather(*coros: Awaitable[Finding]) -> list[Finding]:
     return list(await asyncio.gather(*coros))
 
 
-async def _unless_null(ctx: RunContext, check: Callable[[RunContext], Awaitable[list[Finding]]]) -> list[Finding]:
+async def _unless_null(
+    ctx: RunContext, check: Callable[[RunContext], Awaitable[list[Finding]]]
+) -> list[Finding]:
     """Inbound-mail checks make no sense for a null-MX domain (RFC 7505): skip them."""
     results = await asyncio.gather(ctx.mx(), check(ctx))
     return [] if results[0].null else results[1]
@@ -161,7 +185,9 @@ def _mx_addresses(info, *, probe_only: bool) -> list[tuple[str, str]]:  # noqa: 
     return pairs
 
 
-async def _per_mx(ctx: RunContext, one: Callable[..., Awaitable[Finding]], probe_only: bool = False) -> list[Finding]:
+async def _per_mx(
+    ctx: RunContext, one: Callable[..., Awaitable[Finding]], probe_only: bool = False
+) -> list[Finding]:
     pairs = _mx_addresses(await ctx.mx(), probe_only=probe_only)
     return list(await asyncio.gather(*(one(ctx, h, a) for h, a in pairs)))
 
@@ -191,8 +217,9 @@ async def _smtp_domain(ctx: RunContext) -> list[Finding]:
     return [f for found in results for f in found]
 
 
-async def _smtp_server(ctx: RunContext, tgt: Target, addresses: list[str],
-                       ptr_job: Awaitable[list[Finding]]) -> list[Finding]:
+async def _smtp_server(
+    ctx: RunContext, tgt: Target, addresses: list[str], ptr_job: Awaitable[list[Finding]]
+) -> list[Finding]:
     probe = _probe("probe_server")
     if probe is None:
         return []
@@ -208,16 +235,27 @@ async def _run(jobs: list[Job], budget: float, progress: Progress | None) -> lis
     end = time.monotonic() + max(0.0, budget)
     pending = set(tasks)
     while pending:
-        done, pending = await asyncio.wait(pending, timeout=max(0.0, end - time.monotonic()),
-                                           return_when=asyncio.FIRST_COMPLETED)
+        done, pending = await asyncio.wait(
+            pending, timeout=max(0.0, end - time.monotonic()), return_when=asyncio.FIRST_COMPLETED
+        )
         if not done:
             break
         for task in done:
             _report(tasks[task], task.result(), findings, progress)
     for task in pending:
         task.cancel()
-        late = [Finding(_DEADLINE_CHECK[a], Status.ERROR, a, f"did not finish within the {budget:.0f} s deadline",
-                        {}, "connection-timeout") for a in tasks[task] if a != "tls"]
+        late = [
+            Finding(
+                _DEADLINE_CHECK[a],
+                Status.ERROR,
+                a,
+                f"did not finish within the {budget:.0f} s deadline",
+                {},
+                "connection-timeout",
+            )
+            for a in tasks[task]
+            if a != "tls"
+        ]
         _report(tasks[task], late, findings, progress)
     return findings
 
@@ -229,11 +267,21 @@ async def _safe(areas: tuple[str, ...], coro: Awaitable[list[Finding]]) -> list[
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # noqa: BLE001 - reported as a finding, with the type, not hidden
-        return [Finding(_DEADLINE_CHECK[areas[0]], Status.ERROR, areas[0],
-                        f"internal error in the {areas[0]} checks: {type(exc).__name__}: {exc}", {}, None)]
+        return [
+            Finding(
+                _DEADLINE_CHECK[areas[0]],
+                Status.ERROR,
+                areas[0],
+                f"internal error in the {areas[0]} checks: {type(exc).__name__}: {exc}",
+                {},
+                None,
+            )
+        ]
 
 
-def _report(areas: tuple[str, ...], found: list[Finding], into: list[Finding], progress: Progress | None) -> None:
+def _report(
+    areas: tuple[str, ...], found: list[Finding], into: list[Finding], progress: Progress | None
+) -> None:
     into.extend(found)
     if progress is None:
         return

@@ -201,8 +201,11 @@ class Evaluator:
         rdtype = "A" if self.ip.version == 4 else "AAAA"
         names = answer.hosts()[:MAX_HOSTS]
         forward = await asyncio.gather(*(self.resolver.query(n, rdtype) for n in names))
-        good = [n for n, a in zip(names, forward, strict=True)
-                if any(getattr(r, "address", None) == str(self.ip) for r in a.records)]
+        good = [
+            n
+            for n, a in zip(names, forward, strict=True)
+            if any(getattr(r, "address", None) == str(self.ip) for r in a.records)
+        ]
         return sorted(good, key=lambda n: not _covers(target, n))
 
     async def _validated_name(self, domain: str) -> str:
@@ -251,8 +254,15 @@ def client_ip(text: str) -> IP:
     return ip
 
 
-async def evaluate(domain: str, ip: str, *, helo: str | None = None, sender: str | None = None,
-                   opts: CheckOptions, resolver: Resolver | None = None) -> SpfResult:
+async def evaluate(
+    domain: str,
+    ip: str,
+    *,
+    helo: str | None = None,
+    sender: str | None = None,
+    opts: CheckOptions,
+    resolver: Resolver | None = None,
+) -> SpfResult:
     """Run check_host(ip, domain, sender) as a receiver would (RFC 7208 section 4).
 
     Args:

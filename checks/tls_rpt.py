@@ -19,16 +19,48 @@ async def check(ctx: RunContext) -> list[Finding]:
     if not found:
         sts, _ = await mta_sts.records(ctx)
         if sts:
-            return [Finding("tls-rpt.record", Status.WARN, subject,
-                            "MTA-STS is on but there is no TLS-RPT record: you will not hear about TLS "
-                            "failures senders see (RFC 8460)", {}, KB)]
+            return [
+                Finding(
+                    "tls-rpt.record",
+                    Status.WARN,
+                    subject,
+                    "MTA-STS is on but there is no TLS-RPT record: you will not hear about TLS "
+                    "failures senders see (RFC 8460)",
+                    {},
+                    KB,
+                )
+            ]
         return [Finding("tls-rpt.record", Status.INFO, subject, "no TLS-RPT record", {}, KB)]
     if len(found) > 1:
-        return [Finding("tls-rpt.record", Status.FAIL, subject,
-                        f"{len(found)} TLS-RPT records: senders ignore them all (RFC 8460 3)", {"records": found}, KB)]
+        return [
+            Finding(
+                "tls-rpt.record",
+                Status.FAIL,
+                subject,
+                f"{len(found)} TLS-RPT records: senders ignore them all (RFC 8460 3)",
+                {"records": found},
+                KB,
+            )
+        ]
     rec = parse_tlsrpt_record(found[0])
     if not rec.valid:
-        return [Finding("tls-rpt.record", Status.FAIL, subject, "invalid TLS-RPT record: " + "; ".join(rec.errors),
-                        {"record": found[0]}, KB)]
-    return [Finding("tls-rpt.record", Status.PASS, subject, f"TLS reports go to {rec.tags['rua']}",
-                    {"record": found[0], "warnings": rec.warnings}, KB)]
+        return [
+            Finding(
+                "tls-rpt.record",
+                Status.FAIL,
+                subject,
+                "invalid TLS-RPT record: " + "; ".join(rec.errors),
+                {"record": found[0]},
+                KB,
+            )
+        ]
+    return [
+        Finding(
+            "tls-rpt.record",
+            Status.PASS,
+            subject,
+            f"TLS reports go to {rec.tags['rua']}",
+            {"record": found[0], "warnings": rec.warnings},
+            KB,
+        )
+    ]

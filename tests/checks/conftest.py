@@ -44,7 +44,11 @@ def _is_loopback(address: object) -> bool:
 def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Refuse (and fail the test on) any connect or datagram to an address outside 127.0.0.0/8 and ::1."""
     offences: list[object] = []
-    real_connect, real_connect_ex, real_sendto = socket.socket.connect, socket.socket.connect_ex, socket.socket.sendto
+    real_connect, real_connect_ex, real_sendto = (
+        socket.socket.connect,
+        socket.socket.connect_ex,
+        socket.socket.sendto,
+    )
 
     def guard(address: object) -> None:
         if not _is_loopback(address):
@@ -86,8 +90,14 @@ class Lab:
     def opts(self, **overrides: object) -> CheckOptions:
         """Options that keep every lookup on the stub and every fetch on loopback (no SMTP probes)."""
         base: dict[str, object] = dict(
-            nameservers=(("127.0.0.1", self.dns.port),), timeout=1.0, allow_private=True, smtp=False,
-            https_port=self.web.port, ca_file=self.web.ca_file, dnsbl_zones=(zones.BL,))
+            nameservers=(("127.0.0.1", self.dns.port),),
+            timeout=1.0,
+            allow_private=True,
+            smtp=False,
+            https_port=self.web.port,
+            ca_file=self.web.ca_file,
+            dnsbl_zones=(zones.BL,),
+        )
         base.update(overrides)
         return CheckOptions(**base)  # type: ignore[arg-type]
 

@@ -51,8 +51,13 @@ def zone_of(zonedata: dict[str, list[Any]]) -> dict[str, list[Any]]:
     for name, items in (zonedata or {}).items():
         items = list(items or [])
         has_txt = any(isinstance(i, dict) and "TXT" in i for i in items)
-        extra = [] if has_txt else [{"TXT": i["SPF"]} for i in items
-                                    if isinstance(i, dict) and "SPF" in i and i["SPF"] != "NONE"]
+        extra = (
+            []
+            if has_txt
+            else [
+                {"TXT": i["SPF"]} for i in items if isinstance(i, dict) and "SPF" in i and i["SPF"] != "NONE"
+            ]
+        )
         zone.setdefault(name.lower(), []).extend(items + extra)
     return zone
 
@@ -73,7 +78,9 @@ async def run_case(case: Case, server: DnsServer) -> tuple[bool, str]:
     mailfrom, helo = case.data.get("mailfrom") or "", case.data["helo"]
     domain = mailfrom.rpartition("@")[2] if mailfrom else helo
     opts = CheckOptions(nameservers=(("127.0.0.1", server.port),), timeout=SUITE_TIMEOUT)
-    res = await evaluate(domain, case.data["host"], helo=helo, sender=mailfrom or f"postmaster@{helo}", opts=opts)
+    res = await evaluate(
+        domain, case.data["host"], helo=helo, sender=mailfrom or f"postmaster@{helo}", opts=opts
+    )
     ok = res.result in case.expected
     want_exp = case.data.get("explanation")
     if ok and want_exp is not None and res.result == "fail":
@@ -95,8 +102,10 @@ def main() -> int:
                 ok, got = asyncio.run(run_case(case, server))
                 passed += ok
                 if not ok:
-                    print(f"  FAIL {suite} {case.test_id}: want {case.expected} "
-                          f"{case.data.get('explanation', '')!r}, got {got}")
+                    print(
+                        f"  FAIL {suite} {case.test_id}: want {case.expected} "
+                        f"{case.data.get('explanation', '')!r}, got {got}"
+                    )
             print(f"{suite}: {passed}/{len(cases)} passed, {len(SKIPPED)} skipped")
     return 0
 

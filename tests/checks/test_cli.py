@@ -49,18 +49,21 @@ def test_check_human_output_groups_by_area_with_kb_ids(lab: Lab) -> None:
     assert lines[-1].startswith("Problems: ")
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["check", "localhost"], "local-only"),
-    (["check", "10.0.0.1"], "private"),
-    (["check", "example.com:99999"], "bad port"),
-    (["check", "exa mple.com"], "without spaces"),
-    (["check", "example.com", "--nameserver", "resolver.example"], "bad --nameserver"),
-    (["check", "example.com", "--timeout", "0"], "--timeout"),
-    (["check", "example.com", "--timeout", "soon"], "invalid float"),
-    (["check", "example.com", "--smtp-port", "70000"], "--smtp-port"),
-    (["spf", "example.com", "not-an-ip"], "not an IP address"),
-    (["spf", "bad domain", "192.0.2.1"], "not a valid domain name"),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["check", "localhost"], "local-only"),
+        (["check", "10.0.0.1"], "private"),
+        (["check", "example.com:99999"], "bad port"),
+        (["check", "exa mple.com"], "without spaces"),
+        (["check", "example.com", "--nameserver", "resolver.example"], "bad --nameserver"),
+        (["check", "example.com", "--timeout", "0"], "--timeout"),
+        (["check", "example.com", "--timeout", "soon"], "invalid float"),
+        (["check", "example.com", "--smtp-port", "70000"], "--smtp-port"),
+        (["spf", "example.com", "not-an-ip"], "not an IP address"),
+        (["spf", "bad domain", "192.0.2.1"], "not a valid domain name"),
+    ],
+)
 def test_usage_errors_exit_2_with_one_line(argv: list[str], words: str) -> None:
     code, out, err = run(argv)
     assert code == 2
@@ -70,8 +73,10 @@ def test_usage_errors_exit_2_with_one_line(argv: list[str], words: str) -> None:
 
 def test_refused_target_is_allowed_by_operator_setting(lab: Lab) -> None:
     # 127.0.0.9 has no PTR and nothing listens on its SMTP ports: the check runs and reports, exit 1
-    code, out, err = run(["check", "127.0.0.9", "--json", *lab.cli_args(), "--dnsbl", "bl.test"],
-                         environ={"SMTPBOT_ALLOW_PRIVATE": "1"})
+    code, out, err = run(
+        ["check", "127.0.0.9", "--json", *lab.cli_args(), "--dnsbl", "bl.test"],
+        environ={"SMTPBOT_ALLOW_PRIVATE": "1"},
+    )
     assert code == 1, err
     data = json.loads(out)
     assert data["kind"] == "ip"
@@ -81,20 +86,36 @@ def test_refused_target_is_allowed_by_operator_setting(lab: Lab) -> None:
 def test_spf_json_contract(lab: Lab) -> None:
     code, out, _ = run(["spf", "good.test", "198.51.100.7", "--json", *lab.cli_args()[:4]])
     assert code == 0
-    assert json.loads(out) == {"result": "pass", "mechanism": "include:_spf.provider.test",
-                               "explanation": None, "lookups": 2}
+    assert json.loads(out) == {
+        "result": "pass",
+        "mechanism": "include:_spf.provider.test",
+        "explanation": None,
+        "lookups": 2,
+    }
 
 
 def test_spf_human_output_and_exit(lab: Lab) -> None:
-    code, out, _ = run(["spf", "good.test", "203.0.113.9", "--helo", "mail.example", "--sender", "a@good.test",
-                        *lab.cli_args()[:4]])
+    code, out, _ = run(
+        [
+            "spf",
+            "good.test",
+            "203.0.113.9",
+            "--helo",
+            "mail.example",
+            "--sender",
+            "a@good.test",
+            *lab.cli_args()[:4],
+        ]
+    )
     assert code == 1
     assert out.startswith("spf good.test 203.0.113.9: fail (matched -all)")
 
 
 def test_render_symbols_and_summary() -> None:
-    findings = tuple(Finding(c, s, "example.com", "text", {}, "spf-setup") for c, s in
-                     [("spf.all", Status.FAIL), ("mx.present", Status.ERROR), ("dkim.key", Status.INFO)])
+    findings = tuple(
+        Finding(c, s, "example.com", "text", {}, "spf-setup")
+        for c, s in [("spf.all", Status.FAIL), ("mx.present", Status.ERROR), ("dkim.key", Status.INFO)]
+    )
     text = render(Report("example.com", "domain", 1234, findings))
     assert text.splitlines()[0] == "smtpbot check example.com (domain) in 1.2 s"
     assert text.index("MX") < text.index("SPF") < text.index("DKIM")

@@ -26,16 +26,19 @@ def test_no_key_found_without_selector_is_information(lab: Lab) -> None:
     assert "--dkim-selector" in finding.summary
 
 
-@pytest.mark.parametrize("selector, status, words", [
-    ("weak", Status.FAIL, "512 bits"),
-    ("short", Status.WARN, "1024 bits"),
-    ("revoked", Status.FAIL, "revoked"),
-    ("testing", Status.WARN, "t=y"),
-    ("sha1", Status.FAIL, "sha1"),
-    ("ed", Status.PASS, "Ed25519"),
-    ("garbage", Status.FAIL, "base64"),
-    ("missing", Status.FAIL, "no DKIM key"),
-])
+@pytest.mark.parametrize(
+    "selector, status, words",
+    [
+        ("weak", Status.FAIL, "512 bits"),
+        ("short", Status.WARN, "1024 bits"),
+        ("revoked", Status.FAIL, "revoked"),
+        ("testing", Status.WARN, "t=y"),
+        ("sha1", Status.FAIL, "sha1"),
+        ("ed", Status.PASS, "Ed25519"),
+        ("garbage", Status.FAIL, "base64"),
+        ("missing", Status.FAIL, "no DKIM key"),
+    ],
+)
 def test_named_selectors(lab: Lab, selector: str, status: Status, words: str) -> None:
     (finding,) = lab.findings("dkim.test", "dkim.key", dkim_selectors=(selector,))
     assert finding.status is status, finding

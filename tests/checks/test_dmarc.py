@@ -17,16 +17,22 @@ _ENTRIES = yaml.safe_load(CORPUS.read_text()) if CORPUS.exists() else []
 
 #: where we knowingly differ from a peer, and why (everything else must agree)
 DISAGREE = {
-    ("v=DMARC1; p=n;", "trusteddomainproject/OpenDMARC"):
-        "OpenDMARC accepts any prefix of none/quarantine/reject; RFC 7489 6.3 lists only the full words",
-    ("v=DMARC1; p=none; rf=bob;", "trusteddomainproject/OpenDMARC"):
-        "OpenDMARC knows only afrf/iodef; the RFC 7489 ABNF allows any Keyword (mox agrees with us)",
-    ("v=DMARC1; p=none; rf=000000000000000000000000000000000", "trusteddomainproject/OpenDMARC"):
-        "same rf= rule: a Keyword is an Ldh-str, digits allowed",
+    (
+        "v=DMARC1; p=n;",
+        "trusteddomainproject/OpenDMARC",
+    ): "OpenDMARC accepts any prefix of none/quarantine/reject; RFC 7489 6.3 lists only the full words",
+    (
+        "v=DMARC1; p=none; rf=bob;",
+        "trusteddomainproject/OpenDMARC",
+    ): "OpenDMARC knows only afrf/iodef; the RFC 7489 ABNF allows any Keyword (mox agrees with us)",
+    (
+        "v=DMARC1; p=none; rf=000000000000000000000000000000000",
+        "trusteddomainproject/OpenDMARC",
+    ): "same rf= rule: a Keyword is an Ldh-str, digits allowed",
 }
 #: records whose DMARCbis verdict differs from checkdmarc 6.0.4's, and why
 DISAGREE_CHECKDMARC = {
-    "V = DMARC1 ;": "checkdmarc's grammar rejects the whitespace around ',' in URI lists that both ABNFs allow",
+    "V = DMARC1 ;": "checkdmarc's grammar rejects whitespace around ',' in URI lists; both ABNFs allow it",
 }
 
 
@@ -68,24 +74,27 @@ def test_corpus_disagreements_between_receivers_are_reported_as_such() -> None:
 
 def test_clean_domain(lab: Lab) -> None:
     dmarc = [f for f in lab.check("good.test").findings if f.check.startswith("dmarc.")]
-    assert [(f.check, f.status) for f in dmarc] == [(c, Status.PASS) for c in
-                                                    ("dmarc.present", "dmarc.syntax", "dmarc.policy",
-                                                     "dmarc.reporting")]
+    assert [(f.check, f.status) for f in dmarc] == [
+        (c, Status.PASS) for c in ("dmarc.present", "dmarc.syntax", "dmarc.policy", "dmarc.reporting")
+    ]
 
 
-@pytest.mark.parametrize("domain, check, status, words", [
-    ("nodmarc.test", "dmarc.present", Status.FAIL, "no DMARC record"),
-    ("twodmarc.test", "dmarc.present", Status.FAIL, "2 DMARC records"),
-    ("badp.test", "dmarc.syntax", Status.FAIL, "p='bogus'"),
-    ("disagree.test", "dmarc.syntax", Status.WARN, "receivers disagree"),
-    ("pnone.test", "dmarc.policy", Status.WARN, "p=none"),
-    ("pct.test", "dmarc.policy", Status.WARN, "sp=none"),
-    ("pct.test", "dmarc.policy", Status.WARN, "pct=50"),
-    ("norua.test", "dmarc.reporting", Status.WARN, "no rua"),
-    ("extrua.test", "dmarc.reporting", Status.FAIL, "has not authorized"),
-    ("ruanomx.test", "dmarc.reporting", Status.WARN, "no MX"),
-    ("broken.test", "dmarc.present", Status.ERROR, "SERVFAIL"),
-])
+@pytest.mark.parametrize(
+    "domain, check, status, words",
+    [
+        ("nodmarc.test", "dmarc.present", Status.FAIL, "no DMARC record"),
+        ("twodmarc.test", "dmarc.present", Status.FAIL, "2 DMARC records"),
+        ("badp.test", "dmarc.syntax", Status.FAIL, "p='bogus'"),
+        ("disagree.test", "dmarc.syntax", Status.WARN, "receivers disagree"),
+        ("pnone.test", "dmarc.policy", Status.WARN, "p=none"),
+        ("pct.test", "dmarc.policy", Status.WARN, "sp=none"),
+        ("pct.test", "dmarc.policy", Status.WARN, "pct=50"),
+        ("norua.test", "dmarc.reporting", Status.WARN, "no rua"),
+        ("extrua.test", "dmarc.reporting", Status.FAIL, "has not authorized"),
+        ("ruanomx.test", "dmarc.reporting", Status.WARN, "no MX"),
+        ("broken.test", "dmarc.present", Status.ERROR, "SERVFAIL"),
+    ],
+)
 def test_dmarc_defects(lab: Lab, domain: str, check: str, status: Status, words: str) -> None:
     found = lab.findings(domain, check)
     assert any(f.status is status and words in f.summary for f in found), found

@@ -34,15 +34,23 @@ def test_findings_come_in_area_order(lab: Lab) -> None:
 
 def test_every_name_and_type_is_asked_once_per_run() -> None:
     with DnsServer(zones.zone(), secure=zones.SECURE) as dns:
-        opts = CheckOptions(nameservers=(("127.0.0.1", dns.port),), timeout=1.0, allow_private=True, smtp=False,
-                            dnsbl_zones=(zones.BL,), https_port=1)
+        opts = CheckOptions(
+            nameservers=(("127.0.0.1", dns.port),),
+            timeout=1.0,
+            allow_private=True,
+            smtp=False,
+            dnsbl_zones=(zones.BL,),
+            https_port=1,
+        )
         asyncio.run(run_check("good.test", opts))
         assert dns.queries and max(dns.queries.values()) == 1, dns.queries.most_common(3)
 
 
 def test_large_answers_fall_back_to_tcp() -> None:
     with DnsServer(zones.zone()) as dns:
-        opts = CheckOptions(nameservers=(("127.0.0.1", dns.port),), timeout=1.0, smtp=False, dnsbl_zones=(zones.BL,))
+        opts = CheckOptions(
+            nameservers=(("127.0.0.1", dns.port),), timeout=1.0, smtp=False, dnsbl_zones=(zones.BL,)
+        )
         report = asyncio.run(run_check("bigtxt.test", opts))
         assert dns.protocols["tcp"] >= 1
     (spf,) = [f for f in report.findings if f.check == "spf.present"]
@@ -50,13 +58,23 @@ def test_large_answers_fall_back_to_tcp() -> None:
 
 
 def test_a_slow_name_delays_only_the_checks_that_need_it() -> None:
-    zone = zones.zone() | {"_dmarc.good.test": [{"SLOW": 1.0}, {"TXT": "v=DMARC1; p=reject; rua=mailto:d@good.test"}]}
+    zone = zones.zone() | {
+        "_dmarc.good.test": [{"SLOW": 1.0}, {"TXT": "v=DMARC1; p=reject; rua=mailto:d@good.test"}]
+    }
     finished: dict[str, float] = {}
     with DnsServer(zone) as dns:
-        opts = CheckOptions(nameservers=(("127.0.0.1", dns.port),), timeout=3.0, allow_private=True, smtp=False,
-                            dnsbl_zones=(zones.BL,), https_port=1)
+        opts = CheckOptions(
+            nameservers=(("127.0.0.1", dns.port),),
+            timeout=3.0,
+            allow_private=True,
+            smtp=False,
+            dnsbl_zones=(zones.BL,),
+            https_port=1,
+        )
         start = time.monotonic()
-        report = asyncio.run(run_check("good.test", opts, lambda a, f: finished.setdefault(a, time.monotonic())))
+        report = asyncio.run(
+            run_check("good.test", opts, lambda a, f: finished.setdefault(a, time.monotonic()))
+        )
     assert finished["dmarc"] - start >= 1.0
     assert all(t - start < 0.9 for a, t in finished.items() if a not in ("dmarc", "dns")), finished
     assert report.duration_ms < 2500  # one slow answer, not one per check
@@ -84,7 +102,8 @@ def test_dead_nameserver_finishes_within_the_timeout() -> None:
         silent.close()
     assert elapsed < 0.5 + 0.5, elapsed
     assert report.findings and all(f.status in (Status.ERROR, Status.INFO) for f in report.findings), [
-        (f.check, f.status) for f in report.findings if f.status not in (Status.ERROR, Status.INFO)]
+        (f.check, f.status) for f in report.findings if f.status not in (Status.ERROR, Status.INFO)
+    ]
     assert not report.ok
 
 
@@ -94,15 +113,20 @@ def test_smtp_probes_get_every_guarded_mx_address(lab: Lab, monkeypatch: pytest.
     async def probe_mx(host: str, address: str, opts: CheckOptions) -> list[Finding]:
         calls.append((host, address, opts))
         await asyncio.sleep(0.2)
-        return [Finding("smtp.connect", Status.PASS, f"{host} {address}", "ok", {}, "smtp-ports"),
-                Finding("tls.cert-valid", Status.PASS, f"{host} {address}", "ok", {}, None)]
+        return [
+            Finding("smtp.connect", Status.PASS, f"{host} {address}", "ok", {}, "smtp-ports"),
+            Finding("tls.cert-valid", Status.PASS, f"{host} {address}", "ok", {}, None),
+        ]
 
     monkeypatch.setattr(engine, "_probe", lambda name: probe_mx if name == "probe_mx" else None)
     seen: list[str] = []
     start = time.monotonic()
     report = asyncio.run(run_check("good.test", lab.opts(smtp=True), lambda area, _: seen.append(area)))
     assert time.monotonic() - start < 1.0  # probes ran concurrently with each other and the DNS checks
-    assert sorted((h, a) for h, a, _ in calls) == [("mx1.good.test", "192.0.2.10"), ("mx2.good.test", "192.0.2.11")]
+    assert sorted((h, a) for h, a, _ in calls) == [
+        ("mx1.good.test", "192.0.2.10"),
+        ("mx2.good.test", "192.0.2.11"),
+    ]
     assert {"smtp", "tls"} <= set(seen)
     assert [engine.area_of(f.check) for f in report.findings][-4:] == ["smtp", "smtp", "tls", "tls"]
     calls.clear()
@@ -125,7 +149,9 @@ def test_server_target_resolving_only_to_private_addresses_is_refused(lab: Lab) 
 def test_bare_host_name_is_checked_as_a_server(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple] = []
 
-    async def probe_server(host: str, addresses: list[str], port: int | None, opts: CheckOptions) -> list[Finding]:
+    async def probe_server(
+        host: str, addresses: list[str], port: int | None, opts: CheckOptions
+    ) -> list[Finding]:
         calls.append((host, addresses, port))
         return []
 
@@ -141,7 +167,9 @@ def test_bare_host_name_is_checked_as_a_server(lab: Lab, monkeypatch: pytest.Mon
 def test_ip_target_probes_with_the_confirmed_ptr_name(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple] = []
 
-    async def probe_server(host: str, addresses: list[str], port: int | None, opts: CheckOptions) -> list[Finding]:
+    async def probe_server(
+        host: str, addresses: list[str], port: int | None, opts: CheckOptions
+    ) -> list[Finding]:
         calls.append((host, addresses, port))
         return []
 

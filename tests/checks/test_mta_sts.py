@@ -24,37 +24,48 @@ def _load(name: str) -> list[dict]:
     return yaml.safe_load(path.read_text()) if path.exists() else []
 
 
-RECORDS, POLICIES, TLSRPT = _load("mta-sts-records.yml"), _load("mta-sts-policies.yml"), _load("tlsrpt-records.yml")
+RECORDS, POLICIES, TLSRPT = (
+    _load("mta-sts-records.yml"),
+    _load("mta-sts-policies.yml"),
+    _load("tlsrpt-records.yml"),
+)
 needs_ref = pytest.mark.skipif(not POLICIES, reason="../shared/ref/mta-sts not found next to the repository")
 
 
 def test_clean_domain(lab: Lab) -> None:
     found = [f for f in lab.check("good.test").findings if f.check.startswith(("mta-sts.", "tls-rpt."))]
-    assert [(f.check, f.status) for f in found] == [("mta-sts.record", Status.PASS), ("mta-sts.policy", Status.PASS),
-                                                    ("mta-sts.policy", Status.PASS), ("tls-rpt.record", Status.PASS)]
+    assert [(f.check, f.status) for f in found] == [
+        ("mta-sts.record", Status.PASS),
+        ("mta-sts.policy", Status.PASS),
+        ("mta-sts.policy", Status.PASS),
+        ("tls-rpt.record", Status.PASS),
+    ]
     assert lab.web.requests.count("mta-sts.good.test") >= 1
 
 
-@pytest.mark.parametrize("domain, check, status, words", [
-    ("stsuncovered.test", "mta-sts.policy", Status.FAIL, "compliant senders will defer"),
-    ("ststesting.test", "mta-sts.policy", Status.WARN, "mode testing"),
-    ("stsuntrusted.test", "mta-sts.policy", Status.FAIL, "certificate"),
-    ("stswrongname.test", "mta-sts.policy", Status.FAIL, "certificate"),
-    ("sts404.test", "mta-sts.policy", Status.FAIL, "HTTP 404"),
-    ("stshtml.test", "mta-sts.policy", Status.FAIL, "text/html"),
-    ("stsredirect.test", "mta-sts.policy", Status.FAIL, "redirect"),
-    ("stsshort.test", "mta-sts.policy", Status.WARN, "max_age 300"),
-    ("stssyntax.test", "mta-sts.policy", Status.FAIL, "needs at least one mx"),
-    ("stsnohost.test", "mta-sts.policy", Status.FAIL, "has no address"),
-    ("stsbig.test", "mta-sts.policy", Status.FAIL, "larger than 64 KiB"),
-    ("stsbadrecord.test", "mta-sts.record", Status.FAIL, "id="),
-    ("ststwo.test", "mta-sts.record", Status.FAIL, "2 MTA-STS records"),
-    ("nospf.test", "mta-sts.record", Status.INFO, "no MTA-STS record"),
-    ("stsnorpt.test", "tls-rpt.record", Status.WARN, "MTA-STS is on"),
-    ("rptbad.test", "tls-rpt.record", Status.FAIL, "rua= is missing"),
-    ("nospf.test", "tls-rpt.record", Status.INFO, "no TLS-RPT record"),
-    ("broken.test", "dmarc.present", Status.ERROR, "SERVFAIL"),
-])
+@pytest.mark.parametrize(
+    "domain, check, status, words",
+    [
+        ("stsuncovered.test", "mta-sts.policy", Status.FAIL, "compliant senders will defer"),
+        ("ststesting.test", "mta-sts.policy", Status.WARN, "mode testing"),
+        ("stsuntrusted.test", "mta-sts.policy", Status.FAIL, "certificate"),
+        ("stswrongname.test", "mta-sts.policy", Status.FAIL, "certificate"),
+        ("sts404.test", "mta-sts.policy", Status.FAIL, "HTTP 404"),
+        ("stshtml.test", "mta-sts.policy", Status.FAIL, "text/html"),
+        ("stsredirect.test", "mta-sts.policy", Status.FAIL, "redirect"),
+        ("stsshort.test", "mta-sts.policy", Status.WARN, "max_age 300"),
+        ("stssyntax.test", "mta-sts.policy", Status.FAIL, "needs at least one mx"),
+        ("stsnohost.test", "mta-sts.policy", Status.FAIL, "has no address"),
+        ("stsbig.test", "mta-sts.policy", Status.FAIL, "larger than 64 KiB"),
+        ("stsbadrecord.test", "mta-sts.record", Status.FAIL, "id="),
+        ("ststwo.test", "mta-sts.record", Status.FAIL, "2 MTA-STS records"),
+        ("nospf.test", "mta-sts.record", Status.INFO, "no MTA-STS record"),
+        ("stsnorpt.test", "tls-rpt.record", Status.WARN, "MTA-STS is on"),
+        ("rptbad.test", "tls-rpt.record", Status.FAIL, "rua= is missing"),
+        ("nospf.test", "tls-rpt.record", Status.INFO, "no TLS-RPT record"),
+        ("broken.test", "dmarc.present", Status.ERROR, "SERVFAIL"),
+    ],
+)
 def test_defects(lab: Lab, domain: str, check: str, status: Status, words: str) -> None:
     found = lab.findings(domain, check)
     assert any(f.status is status and words in f.summary for f in found), found
@@ -106,8 +117,9 @@ def corpus_lab() -> Iterator[tuple[DnsServer, HttpsServer]]:
         cert = str(http.get("cert", "valid"))
         cert = "untrusted" if "untrusted" in cert else "wrong-name" if "does not name" in cert else "valid"
         domain = _corpus_domain(entry)
-        routes[f"mta-sts.{domain}"] = Route(entry["body"], int(http.get("status", 200)),
-                                            http.get("content_type", "text/plain"), cert)
+        routes[f"mta-sts.{domain}"] = Route(
+            entry["body"], int(http.get("status", 200)), http.get("content_type", "text/plain"), cert
+        )
         zone[domain] = [{"MX": [10, "mail.loc"]}]
         zone[f"_mta-sts.{domain}"] = [{"TXT": "v=STSv1; id=1"}]
         zone[f"mta-sts.{domain}"] = [{"A": "127.0.0.1"}]
@@ -120,13 +132,20 @@ def corpus_lab() -> Iterator[tuple[DnsServer, HttpsServer]]:
 @pytest.mark.parametrize("entry", POLICIES, ids=lambda e: e["name"])
 def test_policy_corpus_over_https(entry: dict, corpus_lab: tuple[DnsServer, HttpsServer]) -> None:
     dns, web = corpus_lab
-    opts = CheckOptions(nameservers=(("127.0.0.1", dns.port),), timeout=2.0, allow_private=True, smtp=False,
-                        https_port=web.port, ca_file=web.ca_file, dnsbl_zones=("bl.test",))
+    opts = CheckOptions(
+        nameservers=(("127.0.0.1", dns.port),),
+        timeout=2.0,
+        allow_private=True,
+        smtp=False,
+        https_port=web.port,
+        ca_file=web.ca_file,
+        dnsbl_zones=("bl.test",),
+    )
     report = asyncio.run(run_check(_corpus_domain(entry), opts))
     policy = [f for f in report.findings if f.check == "mta-sts.policy"]
     expected = entry["expected"]
-    # RFC 8461 3.2: unknown fields are ignored; duplicates keep the first (checkdmarc 6.x), so "error in 5.17.5"
-    # entries are valid policies
+    # RFC 8461 3.2: unknown fields are ignored; duplicates keep the first (checkdmarc 6.x),
+    # so the "error in 5.17.5" entries are valid policies
     valid = expected.startswith(("valid", "resolver: VALID", "error in 5.17.5"))
     assert policy, report.findings
     if valid:

@@ -17,11 +17,14 @@ def test_clean_domain_passes_every_mx_check(lab: Lab) -> None:
     assert [f.subject for f in resolve] == ["mx1.good.test", "mx2.good.test"]
 
 
-@pytest.mark.parametrize("domain, status, words", [
-    ("implicit.test", Status.WARN, "implicit MX"),
-    ("nomail.test", Status.FAIL, "no MX record and no A/AAAA"),
-    ("nx-domain.test", Status.FAIL, "does not exist"),
-])
+@pytest.mark.parametrize(
+    "domain, status, words",
+    [
+        ("implicit.test", Status.WARN, "implicit MX"),
+        ("nomail.test", Status.FAIL, "no MX record and no A/AAAA"),
+        ("nx-domain.test", Status.FAIL, "does not exist"),
+    ],
+)
 def test_mx_present(lab: Lab, domain: str, status: Status, words: str) -> None:
     (finding,) = lab.findings(domain, "mx.present")
     assert finding.status is status
@@ -35,7 +38,14 @@ def test_null_mx_stops_mail_checks_and_recognises_the_parked_trio(lab: Lab) -> N
     assert [f.status for f in null] == [Status.INFO, Status.PASS]
     assert "parked domain set up correctly" in null[1].summary
     checks = {f.check for f in report.findings}
-    assert not checks & {"mx.resolve", "mta-sts.record", "tls-rpt.record", "ptr.match", "dnsbl.listed", "dane.tlsa"}
+    assert not checks & {
+        "mx.resolve",
+        "mta-sts.record",
+        "tls-rpt.record",
+        "ptr.match",
+        "dnsbl.listed",
+        "dane.tlsa",
+    }
     assert {"spf.all", "dmarc.policy"} <= checks  # sending-side checks still run
 
 

@@ -10,12 +10,15 @@ from tests.checks import zones
 from tests.checks.conftest import Lab
 
 
-@pytest.mark.parametrize("domain, status, words", [
-    ("good.test", Status.PASS, "resolves back"),
-    ("noptr.test", Status.FAIL, "no PTR record"),
-    ("badptr.test", Status.FAIL, "does not resolve back"),
-    ("genericptr.test", Status.WARN, "generic"),
-])
+@pytest.mark.parametrize(
+    "domain, status, words",
+    [
+        ("good.test", Status.PASS, "resolves back"),
+        ("noptr.test", Status.FAIL, "no PTR record"),
+        ("badptr.test", Status.FAIL, "does not resolve back"),
+        ("genericptr.test", Status.WARN, "generic"),
+    ],
+)
 def test_ptr_match(lab: Lab, domain: str, status: Status, words: str) -> None:
     found = lab.findings(domain, "ptr.match")
     assert found and all(f.status is status and words in f.summary for f in found), found
@@ -46,8 +49,10 @@ def test_refusal_code_is_could_not_check_not_a_listing(lab: Lab) -> None:
 def test_ip_target_gets_ptr_and_dnsbl(lab: Lab) -> None:
     report = lab.check("192.0.2.66")
     assert report.kind == "ip"
-    assert {(f.check, f.status) for f in report.findings} >= {("ptr.match", Status.PASS),
-                                                              ("dnsbl.listed", Status.FAIL)}
+    assert {(f.check, f.status) for f in report.findings} >= {
+        ("ptr.match", Status.PASS),
+        ("dnsbl.listed", Status.FAIL),
+    }
 
 
 def test_dnsbl_query_names() -> None:

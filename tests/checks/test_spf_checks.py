@@ -13,25 +13,34 @@ from tests.checks.conftest import Lab
 
 def test_clean_domain_passes_every_spf_check(lab: Lab) -> None:
     spf = [f for f in lab.check("good.test").findings if f.check.startswith("spf.")]
-    assert [f.check for f in spf] == ["spf.present", "spf.multiple", "spf.syntax", "spf.lookups",
-                                      "spf.void-lookups", "spf.all"]
+    assert [f.check for f in spf] == [
+        "spf.present",
+        "spf.multiple",
+        "spf.syntax",
+        "spf.lookups",
+        "spf.void-lookups",
+        "spf.all",
+    ]
     assert all(f.status is Status.PASS for f in spf), spf
     assert all(f.kb == "spf-setup" for f in spf)
     lookups = next(f for f in spf if f.check == "spf.lookups")
     assert lookups.details["total"] == 2  # mx + include
 
 
-@pytest.mark.parametrize("domain, check, status, words", [
-    ("nospf.test", "spf.present", Status.FAIL, "no SPF record"),
-    ("multi.test", "spf.multiple", Status.FAIL, "2 SPF records"),
-    ("syntax.test", "spf.syntax", Status.FAIL, "CIDR"),
-    ("loop.test", "spf.lookups", Status.FAIL, "include loop"),
-    ("void.test", "spf.void-lookups", Status.FAIL, "3 terms"),
-    ("plusall.test", "spf.all", Status.FAIL, "+all"),
-    ("qall.test", "spf.all", Status.WARN, "?all"),
-    ("noall.test", "spf.all", Status.WARN, "no `all`"),
-    ("spftimeout.test", "spf.lookups", Status.ERROR, "could not check"),
-])
+@pytest.mark.parametrize(
+    "domain, check, status, words",
+    [
+        ("nospf.test", "spf.present", Status.FAIL, "no SPF record"),
+        ("multi.test", "spf.multiple", Status.FAIL, "2 SPF records"),
+        ("syntax.test", "spf.syntax", Status.FAIL, "CIDR"),
+        ("loop.test", "spf.lookups", Status.FAIL, "include loop"),
+        ("void.test", "spf.void-lookups", Status.FAIL, "3 terms"),
+        ("plusall.test", "spf.all", Status.FAIL, "+all"),
+        ("qall.test", "spf.all", Status.WARN, "?all"),
+        ("noall.test", "spf.all", Status.WARN, "no `all`"),
+        ("spftimeout.test", "spf.lookups", Status.ERROR, "could not check"),
+    ],
+)
 def test_spf_defects(lab: Lab, domain: str, check: str, status: Status, words: str) -> None:
     found = lab.findings(domain, check)
     assert any(f.status is status and words in f.summary for f in found), found
@@ -48,8 +57,10 @@ def test_lookup_limit_names_the_include_that_passes_it(lab: Lab) -> None:
 
 def test_include_without_spf_record_is_reported_on_the_include(lab: Lab) -> None:
     found = lab.findings("incnospf.test", "spf.present")
-    assert [(f.subject, f.status) for f in found] == [("incnospf.test", Status.PASS),
-                                                     ("nothing.test", Status.FAIL)]
+    assert [(f.subject, f.status) for f in found] == [
+        ("incnospf.test", Status.PASS),
+        ("nothing.test", Status.FAIL),
+    ]
 
 
 def test_timeout_in_include_is_never_a_missing_record(lab: Lab) -> None:
@@ -64,8 +75,12 @@ def _eval(lab: Lab, domain: str, ip: str, **kw: str):  # noqa: ANN202
 
 def test_evaluate_returns_the_contract_shape(lab: Lab) -> None:
     result = _eval(lab, "good.test", "198.51.100.7")
-    assert result.to_json() == {"result": "pass", "mechanism": "include:_spf.provider.test",
-                                "explanation": None, "lookups": 2}
+    assert result.to_json() == {
+        "result": "pass",
+        "mechanism": "include:_spf.provider.test",
+        "explanation": None,
+        "lookups": 2,
+    }
     assert _eval(lab, "good.test", "192.0.2.10").to_json()["mechanism"] == "mx"
     assert _eval(lab, "good.test", "203.0.113.5").result == "fail"
 

@@ -31,7 +31,9 @@ def suite_server() -> Iterator[DnsServer]:
 def test_scenario(case: spf_suite.Case, suite_server: DnsServer) -> None:
     assert (case.suite, case.test_id) not in spf_suite.SKIPPED
     ok, got = asyncio.run(spf_suite.run_case(case, suite_server))
-    assert ok, f"{case.scenario}/{case.test_id}: want {case.expected} {case.data.get('explanation')!r}, got {got}"
+    assert ok, (
+        f"{case.scenario}/{case.test_id}: want {case.expected} {case.data.get('explanation')!r}, got {got}"
+    )
 
 
 @pytest.mark.skipif(not _ALL, reason="../shared/ref/spf not found next to the repository")

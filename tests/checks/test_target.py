@@ -14,50 +14,56 @@ from checks.report import parse_target
 OPTS = CheckOptions()
 
 
-@pytest.mark.parametrize("text, kind, host, port", [
-    ("example.com", "domain", "example.com", None),
-    ("Example.COM.", "domain", "example.com", None),
-    ("żółw.pl", "domain", "xn--w-uga1v8h.pl", None),
-    ("mail.example.com:587", "server", "mail.example.com", 587),
-    ("8.8.8.8", "ip", "8.8.8.8", None),
-    ("2001:4860::8888", "ip", "2001:4860::8888", None),
-    ("[2001:4860::8888]:25", "server", "2001:4860::8888", 25),
-    ("postmaster@example.com", "domain", "example.com", None),
-    ("<mailto:a@example.com|a@example.com>", "domain", "example.com", None),
-    ("<http://example.com|example.com>", "domain", "example.com", None),
-    ("https://example.com/path", "domain", "example.com", None),
-])
+@pytest.mark.parametrize(
+    "text, kind, host, port",
+    [
+        ("example.com", "domain", "example.com", None),
+        ("Example.COM.", "domain", "example.com", None),
+        ("żółw.pl", "domain", "xn--w-uga1v8h.pl", None),
+        ("mail.example.com:587", "server", "mail.example.com", 587),
+        ("8.8.8.8", "ip", "8.8.8.8", None),
+        ("2001:4860::8888", "ip", "2001:4860::8888", None),
+        ("[2001:4860::8888]:25", "server", "2001:4860::8888", 25),
+        ("postmaster@example.com", "domain", "example.com", None),
+        ("<mailto:a@example.com|a@example.com>", "domain", "example.com", None),
+        ("<http://example.com|example.com>", "domain", "example.com", None),
+        ("https://example.com/path", "domain", "example.com", None),
+    ],
+)
 def test_accepted_targets(text: str, kind: str, host: str, port: int | None) -> None:
     target = parse_target(text, OPTS)
     assert (target.kind, target.host, target.port) == (kind, host, port)
 
 
-@pytest.mark.parametrize("text, reason", [
-    ("localhost", "local-only"),
-    ("mail.localhost", "local-only"),
-    ("printer.local", "local-only"),
-    ("127.0.0.1", "loopback"),
-    ("10.1.2.3:25", "private"),
-    ("192.168.1.1", "private"),
-    ("100.64.0.1", "carrier-grade NAT"),
-    ("169.254.169.254", "metadata"),
-    ("fd00:ec2::254", "metadata"),
-    ("[::1]:25", "loopback"),
-    ("::ffff:10.0.0.1", "private"),
-    ("fe80::1", "link-local"),
-    ("224.0.0.1", "multicast"),
-    ("0.0.0.0", "unspecified"),
-    ("240.0.0.1", "refused"),
-    ("example.com:0", "bad port"),
-    ("example.com:70000", "bad port"),
-    ("example.com:smtp", "bad port"),
-    ("exa mple.com", "without spaces"),
-    ("", "without spaces"),
-    ("a" * 64 + ".com", "longer than 63"),
-    ("a." * 127 + "com", "longer than 253"),
-    ("nodots", "fully qualified"),
-    ("-bad-.com", "not a valid domain name"),
-])
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("localhost", "local-only"),
+        ("mail.localhost", "local-only"),
+        ("printer.local", "local-only"),
+        ("127.0.0.1", "loopback"),
+        ("10.1.2.3:25", "private"),
+        ("192.168.1.1", "private"),
+        ("100.64.0.1", "carrier-grade NAT"),
+        ("169.254.169.254", "metadata"),
+        ("fd00:ec2::254", "metadata"),
+        ("[::1]:25", "loopback"),
+        ("::ffff:10.0.0.1", "private"),
+        ("fe80::1", "link-local"),
+        ("224.0.0.1", "multicast"),
+        ("0.0.0.0", "unspecified"),
+        ("240.0.0.1", "refused"),
+        ("example.com:0", "bad port"),
+        ("example.com:70000", "bad port"),
+        ("example.com:smtp", "bad port"),
+        ("exa mple.com", "without spaces"),
+        ("", "without spaces"),
+        ("a" * 64 + ".com", "longer than 63"),
+        ("a." * 127 + "com", "longer than 253"),
+        ("nodots", "fully qualified"),
+        ("-bad-.com", "not a valid domain name"),
+    ],
+)
 def test_refused_or_malformed_targets(text: str, reason: str) -> None:
     with pytest.raises(TargetError) as info:
         parse_target(text, OPTS)

@@ -16,8 +16,10 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from tests.servers.https import Route
 
 #: a 512-bit RSA public key (generated with `openssl genrsa 512`; cryptography refuses to make one)
-RSA512 = ("MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAJhME5Xk8BEeWE+5ZEYwl4s7dWVuZrMHv7sJAewIoP/WQLBgeXldZY5HSgbo3+FVJd"
-          "tMdAzP8bLOrZtDgf5je1kCAwEAAQ==")
+RSA512 = (
+    "MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAJhME5Xk8BEeWE+5ZEYwl4s7dWVuZrMHv7sJAewIoP/WQLBgeXldZY5HSgbo3+FVJd"
+    "tMdAzP8bLOrZtDgf5je1kCAwEAAQ=="
+)
 BL = "bl.test"  # our DNSBL zone; REFUSING refuses every query the way Spamhaus does
 REFUSING = "refuse.test"
 TLSA = "3 1 1 " + "ab" * 32
@@ -32,8 +34,11 @@ def rsa_key(bits: int) -> str:
 
 @cache
 def ed_key() -> str:
-    raw = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    raw = (
+        ed25519.Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    )
     return base64.b64encode(raw).decode()
 
 
@@ -48,9 +53,13 @@ def _ptr(address: str, name: str) -> dict[str, list]:
 
 def good() -> dict[str, list]:
     zone: dict[str, list] = {
-        "good.test": _mx("mx1.good.test", "mx2.good.test") + [
-            {"TXT": "v=spf1 mx include:_spf.provider.test -all"}, {"TXT": "unrelated=1"},
-            {"A": "192.0.2.1"}, {"SOA": "ns.good.test. host.good.test. 1 3600 600 86400 300"}],
+        "good.test": _mx("mx1.good.test", "mx2.good.test")
+        + [
+            {"TXT": "v=spf1 mx include:_spf.provider.test -all"},
+            {"TXT": "unrelated=1"},
+            {"A": "192.0.2.1"},
+            {"SOA": "ns.good.test. host.good.test. 1 3600 600 86400 300"},
+        ],
         "mx1.good.test": [{"A": "192.0.2.10"}],
         "mx2.good.test": [{"A": "192.0.2.11"}],
         "_spf.provider.test": [{"TXT": "v=spf1 ip4:198.51.100.0/24 ~all"}],
@@ -89,7 +98,8 @@ def mx_defects() -> dict[str, list]:
         "dead.test": ["TIMEOUT"],
         "_dmarc.dead.test": ["TIMEOUT"],
         # a TXT set far over 1232 bytes: answered with TC over UDP, must be fetched over TCP
-        "bigtxt.test": _mx("mx1.good.test") + [{"TXT": "v=spf1 ip4:198.51.100.1 -all"}]
+        "bigtxt.test": _mx("mx1.good.test")
+        + [{"TXT": "v=spf1 ip4:198.51.100.1 -all"}]
         + [{"TXT": f"filler-{i}-" + "x" * 200} for i in range(12)],
     }
     return zone
@@ -100,11 +110,12 @@ def spf_defects() -> dict[str, list]:
         "nospf.test": _mx("mx1.good.test"),
         "multi.test": _mx("mx1.good.test") + [{"TXT": "v=spf1 -all"}, {"TXT": "v=spf1 mx -all"}],
         "syntax.test": _mx("mx1.good.test") + [{"TXT": "v=spf1 ip4:192.0.2.1/33 -all"}],
-        "lookups.test": _mx("mx1.good.test") + [{"TXT": "v=spf1 " + " ".join(
-            f"include:i{i}.lookups.test" for i in range(1, 5)) + " -all"}],
+        "lookups.test": _mx("mx1.good.test")
+        + [{"TXT": "v=spf1 " + " ".join(f"include:i{i}.lookups.test" for i in range(1, 5)) + " -all"}],
         "loop.test": _mx("mx1.good.test") + [{"TXT": "v=spf1 include:loop2.test -all"}],
         "loop2.test": [{"TXT": "v=spf1 include:loop.test -all"}],
-        "void.test": _mx("mx1.good.test") + [{"TXT": "v=spf1 a:nx1.void.test a:nx2.void.test a:nx3.void.test -all"}],
+        "void.test": _mx("mx1.good.test")
+        + [{"TXT": "v=spf1 a:nx1.void.test a:nx2.void.test a:nx3.void.test -all"}],
         "plusall.test": _mx("mx1.good.test") + [{"TXT": "v=spf1 mx +all"}],
         "qall.test": _mx("mx1.good.test") + [{"TXT": "v=spf1 mx ?all"}],
         "noall.test": _mx("mx1.good.test") + [{"TXT": "v=spf1 mx"}],
@@ -113,8 +124,11 @@ def spf_defects() -> dict[str, list]:
         "spftimeout.test": _mx("mx1.good.test") + [{"TXT": "v=spf1 include:dead.test -all"}],
     }
     for i in range(1, 5):  # 4 includes x (1 + 3 lookups) = 16 > 10; the culprit is the third include
-        zone[f"i{i}.lookups.test"] = [{"TXT": f"v=spf1 a mx a:h{i}.lookups.test ~all"}, {"A": "192.0.2.50"},
-                                      {"MX": [10, "mx1.good.test"]}]
+        zone[f"i{i}.lookups.test"] = [
+            {"TXT": f"v=spf1 a mx a:h{i}.lookups.test ~all"},
+            {"A": "192.0.2.50"},
+            {"MX": [10, "mx1.good.test"]},
+        ]
         zone[f"h{i}.lookups.test"] = [{"A": "192.0.2.51"}]
     return zone
 
@@ -156,19 +170,36 @@ def dkim_defects() -> dict[str, list]:
         "ed": f"v=DKIM1; k=ed25519; p={ed_key()}",
         "garbage": "v=DKIM1; p=not*base64",
     }
-    zone: dict[str, list] = {"dkim.test": list(base), "m365.test": _mx("m365-test.mail.protection.outlook.com")}
+    zone: dict[str, list] = {
+        "dkim.test": list(base),
+        "m365.test": _mx("m365-test.mail.protection.outlook.com"),
+    }
     for sel, rec in keys.items():
         zone[f"{sel}._domainkey.dkim.test"] = [{"TXT": rec}]
     zone["m365-test.mail.protection.outlook.com"] = [{"A": "192.0.2.60"}]
-    zone["selector1._domainkey.m365.test"] = [{"CNAME": "selector1-m365-test._domainkey.m365test.onmicrosoft.com"}]
+    zone["selector1._domainkey.m365.test"] = [
+        {"CNAME": "selector1-m365-test._domainkey.m365test.onmicrosoft.com"}
+    ]
     zone["selector1-m365-test._domainkey.m365test.onmicrosoft.com"] = [{"TXT": f"v=DKIM1; p={rsa_key(2048)}"}]
     return zone
 
 
 def sts_defects() -> dict[str, list]:
     zone: dict[str, list] = {}
-    for name in ("stsuncovered", "ststesting", "stsuntrusted", "stswrongname", "sts404", "stshtml", "stsredirect",
-                 "stsshort", "stssyntax", "stsnohost", "stsnorpt", "stsbig"):
+    for name in (
+        "stsuncovered",
+        "ststesting",
+        "stsuntrusted",
+        "stswrongname",
+        "sts404",
+        "stshtml",
+        "stsredirect",
+        "stsshort",
+        "stssyntax",
+        "stsnohost",
+        "stsnorpt",
+        "stsbig",
+    ):
         domain = f"{name}.test"
         zone[domain] = _mx(f"mx.{domain}") + [{"TXT": "v=spf1 mx -all"}]
         zone[f"mx.{domain}"] = [{"A": "192.0.2.70"}]
@@ -188,10 +219,14 @@ def sts_defects() -> dict[str, list]:
 
 def reputation_defects() -> dict[str, list]:
     zone: dict[str, list] = {
-        "noptr.test": _mx("mx.noptr.test"), "mx.noptr.test": [{"A": "192.0.2.80"}],
-        "badptr.test": _mx("mx.badptr.test"), "mx.badptr.test": [{"A": "192.0.2.81"}],
-        "genericptr.test": _mx("mx.genericptr.test"), "mx.genericptr.test": [{"A": "192.0.2.82"}],
-        "listed.test": _mx("mx.listed.test"), "mx.listed.test": [{"A": "192.0.2.66"}],
+        "noptr.test": _mx("mx.noptr.test"),
+        "mx.noptr.test": [{"A": "192.0.2.80"}],
+        "badptr.test": _mx("mx.badptr.test"),
+        "mx.badptr.test": [{"A": "192.0.2.81"}],
+        "genericptr.test": _mx("mx.genericptr.test"),
+        "mx.genericptr.test": [{"A": "192.0.2.82"}],
+        "listed.test": _mx("mx.listed.test"),
+        "mx.listed.test": [{"A": "192.0.2.66"}],
         f"66.2.0.192.{BL}": [{"A": "127.0.0.2"}, {"TXT": "listed: see https://bl.test/lookup"}],
         f"*.{REFUSING}": [{"A": "127.255.255.254"}],
     }
@@ -204,8 +239,15 @@ def reputation_defects() -> dict[str, list]:
 def zone() -> dict[str, list]:
     """Everything, as one zone for the loopback DNS server."""
     out: dict[str, list] = {}
-    for part in (good(), mx_defects(), spf_defects(), dmarc_defects(), dkim_defects(), sts_defects(),
-                 reputation_defects()):
+    for part in (
+        good(),
+        mx_defects(),
+        spf_defects(),
+        dmarc_defects(),
+        dkim_defects(),
+        sts_defects(),
+        reputation_defects(),
+    ):
         out |= part
     return out
 

@@ -52,7 +52,7 @@ def _txt(value: Any, rdtype: dns.rdatatype.RdataType) -> dns.rdata.Rdata:
     strings = [value] if isinstance(value, str | bytes) else list(value)
     encoded = [s if isinstance(s, bytes) else str(s).encode("utf-8", "surrogateescape") for s in strings]
     # one character-string holds at most 255 octets (RFC 1035 3.3.14): split longer text like zone tools do
-    encoded = [e[i:i + 255] for e in encoded for i in range(0, max(len(e), 1), 255)]
+    encoded = [e[i : i + 255] for e in encoded for i in range(0, max(len(e), 1), 255)]
     return dns.rdtypes.ANY.TXT.TXT(dns.rdataclass.IN, rdtype, encoded or [b""])
 
 
@@ -80,7 +80,7 @@ class _Entry:
             if isinstance(item, str) and item in _MARKERS:
                 self.items.append((item, None))
                 continue
-            (rtype, value), = dict(item).items()
+            ((rtype, value),) = dict(item).items()
             if rtype == "SLOW":
                 self.delay = float(value)
             elif value != "NONE":
@@ -102,8 +102,15 @@ class _Entry:
 class DnsServer:
     """Authoritative loopback DNS server; use as a context manager, ask `.nameserver` for HOST:PORT."""
 
-    def __init__(self, zone: Zone | None = None, *, host: str = "127.0.0.1", port: int = 0,
-                 secure: Iterable[str] = (), latency: float = 0.0):
+    def __init__(
+        self,
+        zone: Zone | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        secure: Iterable[str] = (),
+        latency: float = 0.0,
+    ):
         self.host = host
         #: added to every answer, to stand in for a real resolver's round trip in benchmarks
         self.latency = latency

@@ -161,14 +161,14 @@ class PostfixInstance:
             self._write_config()
             self._postfix("check")  # creates the queue's subdirectories with their owners
             self._postfix("start")
+            self._watchdog = subprocess.Popen(
+                ["sh", "-c", f'n=0; while kill -0 {os.getpid()} 2>/dev/null && [ $n -lt {MAX_LIFETIME_S} ]; '
+                             f'do sleep 1; n=$((n+1)); done; postfix -c "{self.dir}" stop'],
+                start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self._wait_listening()
         except (OSError, RuntimeError, subprocess.SubprocessError):
             self.stop()
             raise
-        self._watchdog = subprocess.Popen(
-            ["sh", "-c", f'n=0; while kill -0 {os.getpid()} 2>/dev/null && [ $n -lt {MAX_LIFETIME_S} ]; '
-                         f'do sleep 1; n=$((n+1)); done; postfix -c "{self.dir}" stop'],
-            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self._wait_listening()
 
     def stop(self) -> None:
         if self.dir:

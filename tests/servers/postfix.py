@@ -61,6 +61,7 @@ local_recipient_maps =
 biff = no
 maillog_file = {dir}/maillog
 maillog_file_prefixes = {dir}
+{extra}
 """
 
 MASTER_CF = """\
@@ -140,6 +141,8 @@ class PostfixInstance:
     """One private Postfix; `start()` then `stop()` (or use it as a context manager)."""
 
     ca: trustme.CA
+    #: more main.cf lines (a variant under test, e.g. a protocol limit)
+    extra: str = ""
     smtp: int = 0
     submission: int = 0
     smtps: int = 0
@@ -199,7 +202,7 @@ class PostfixInstance:
                 fh.write(blob.bytes())
         values = {"dir": self.dir, "name": NAME, "host": HOST, "smtp": self.smtp,
                   "submission": self.submission, "smtps": self.smtps,
-                  "sasl": SASL_OPTIONS if sasl_mechanisms() else ""}
+                  "sasl": SASL_OPTIONS if sasl_mechanisms() else "", "extra": self.extra}
         for file, template in (("main.cf", MAIN_CF), ("master.cf", MASTER_CF), ("sasl/smtpd.conf", SMTPD_CONF)):
             with open(f"{self.dir}/{file}", "w", encoding="ascii") as fh:
                 fh.write(template.format(**values))

@@ -101,3 +101,23 @@ def test_postfix_name_mismatch(mta: postfix.PostfixInstance, pf_opts: CheckOptio
     got = probe(Target("mx.elsewhere.test", "127.0.0.1", mta.smtp), pf_opts)
     assert got["tls.cert-name"].status is Status.FAIL
     assert "mx.postfix.test" in got["tls.cert-name"].summary
+
+
+@pytest.fixture(scope="module")
+def mta_tls12(pki: PKI) -> Iterator[postfix.PostfixInstance]:
+    """Postfix held to TLS 1.2, as many older installations are: still a pass, with forward secrecy."""
+    reason = postfix.unavailable()
+    if reason:
+        pytest.skip(reason)
+    limit = ">=TLSv1.2, <=TLSv1.2"
+    extra = f"smtpd_tls_protocols = {limit}\nsmtpd_tls_mandatory_protocols = {limit}\n"
+    with postfix.PostfixInstance(pki.ca, extra=extra) as instance:
+        yield instance
+
+
+def test_postfix_tls12_only(mta_tls12: postfix.PostfixInstance, pf_opts: CheckOptions) -> None:
+    got = probe(Target(postfix.NAME, "127.0.0.1", mta_tls12.smtp), pf_opts)
+    version = got["smtp.tls-version"]
+    assert version.status is Status.PASS and version.details["protocol"] == "TLSv1.2"
+    assert "ECDHE" in version.details["cipher"]
+    assert got["tls.cert-valid"].status is Status.PASS  # a certificate was presented, not an anonymous suite

@@ -9,12 +9,16 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sys
 import threading
 from typing import Any
 
 from bot.settings import Settings, load
 
 log = logging.getLogger("smtpbot.serve")
+
+#: GIL switch interval while serving Slack (seconds); see _serve
+SWITCH_INTERVAL = 0.001
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -79,6 +83,8 @@ def _serve(settings: Settings, env: Any, *, http: bool, host: str, port: int, th
     from bot.slack_app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # acks are short I/O-bound turns; with the default 5 ms GIL slices they queue behind check threads
+    sys.setswitchinterval(SWITCH_INTERVAL)
     try:
         bot = create_app(settings)
     except (SlackApiError, OSError) as exc:

@@ -31,7 +31,7 @@ EVENTS = ("message", "app_mention", "app_home_opened")
 ACTIONS = (slack_render.ACTION_RUN_CHECKS, slack_render.ACTION_OTHER_LANG, slack_render.ACTION_NOT_HELPFUL)
 #: Bolt's listener threads: they only parse and hand off, so a few more than the default 5
 LISTENER_THREADS = 16
-LIGHT_WORKERS = 8
+LIGHT_WORKERS = 4
 LIGHT_PENDING = 2000
 DEDUPE_TTL = 3600.0
 

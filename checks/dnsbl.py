@@ -64,7 +64,7 @@ async def check(resolver: Resolver, opts: CheckOptions, address: str, host: str 
             subject,
             f"not listed where we could ask, but {bad} refused or did not answer",
             details,
-            "dns-lookup-failure",
+            "spamhaus-open-resolver" if by["refused"] else "dns-lookup-failure",
         )
     return Finding(
         "dnsbl.listed",

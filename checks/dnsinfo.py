@@ -12,7 +12,7 @@ from checks.context import RunContext, error_finding
 from checks.model import Finding, Status
 
 KB = "diagnostic-tools"
-KB_DANE = "mta-sts-dane-failure"
+KB_DANE = "mta-sts-setup"
 
 
 async def check(ctx: RunContext) -> list[Finding]:

@@ -16,7 +16,8 @@ from checks.context import RunContext, error_finding
 from checks.model import Finding, Status
 from checks.mta_sts_policy import MAX_AGE_SHORT, Policy, is_record, mx_matches, parse_policy, parse_sts_record
 
-KB = "mta-sts-dane-failure"
+#: how to publish MTA-STS / TLS-RPT
+KB = "mta-sts-setup"
 #: postfix-mta-sts-resolver and Mail::STS refuse larger policies
 MAX_BODY = 64 * 1024
 POLICY_PATH = "/.well-known/mta-sts.txt"

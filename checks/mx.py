@@ -6,7 +6,10 @@ from checks.context import MxInfo, RunContext, error_finding
 from checks.model import Finding, Status
 from checks.spf_record import select
 
-KB_HOST = "host-unknown"
+#: how to publish MX records (hostnames, no CNAME/IP, null MX)
+KB_HOST = "mx-records"
+#: the domain cannot receive mail at all (NXDOMAIN / no MX and no address)
+KB_UNDELIVERABLE = "host-unknown"
 KB_NULL = "null-mx"
 
 
@@ -50,7 +53,7 @@ def _present(domain: str, info: MxInfo) -> Finding:
         domain,
         f"{domain} {exists}: mail to it cannot be delivered",
         {"outcome": str(info.answer.outcome)},
-        KB_HOST,
+        KB_UNDELIVERABLE,
     )
 
 

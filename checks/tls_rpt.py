@@ -7,7 +7,7 @@ from checks.context import RunContext, error_finding
 from checks.model import Finding, Status
 from checks.mta_sts_policy import is_record, parse_tlsrpt_record
 
-KB = "mta-sts-dane-failure"
+KB = "mta-sts-setup"
 
 
 async def check(ctx: RunContext) -> list[Finding]:

@@ -46,8 +46,9 @@ _AUTOREPLY_SUBJECT = re.compile(
 )
 _BOUNCE_SENDER = re.compile(r"mailer-daemon|postmaster|mail delivery|mdaemon|bounce", re.IGNORECASE)
 _ORIGINAL_START = re.compile(
-    r"^[-=\s]*(?:original message|this is a copy of the message|included is a copy|"
-    r"--- below this line is a copy|the original message|headers? of (?:the )?original|"
+    r"^[-=\s]*(?:-+\s*original message\s*-+|original message follows|this is a copy of the message|"
+    r"included is a copy|--- below this line is a copy|the original message (?:follows|is attached|is below)|"
+    r"(?:text of the )?original message headers?|headers? of (?:the )?original message|"
     r"content-type: message/rfc822|wiadomo\w+ oryginaln)", re.IGNORECASE | re.MULTILINE,
 )
 #: beyond these sizes an input is a paste, not a chat question

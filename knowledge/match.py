@@ -20,7 +20,7 @@ from rapidfuzz import fuzz, process
 from knowledge.load import KnowledgeBase
 from knowledge.model import Entry, Match, Parsed
 from knowledge.prefilter import lowercase_pattern, required_literals
-from knowledge.reasons import rank
+from knowledge.reasons import STAGE_OVERRIDES, rank
 from knowledge.text import fold, squash
 
 #: how much a hit in the subject/body excerpt counts against one in the diagnostic itself
@@ -217,7 +217,23 @@ class Matcher:
             if score > 0:
                 scored.append(Match(item.entry, score, tuple(ev)))
         self._status_default(parsed, scored)
-        return self._rank(scored, top)
+        ranked = self._rank(scored, top)
+        return self._stage_override(parsed, ranked, top)
+
+    def _stage_override(self, parsed: Parsed, ranked: list[Match], top: int) -> list[Match]:
+        """Apply STAGE_OVERRIDES: the command or status the refusal came with outranks its words."""
+        if not ranked or ranked[0].entry.reason not in STAGE_OVERRIDES:
+            return ranked
+        commands, details, becomes = STAGE_OVERRIDES[ranked[0].entry.reason]
+        detail = parsed.status.split(".", 1)[1] if parsed.status else None
+        if (parsed.command not in commands and detail not in details) or (detail or "").startswith("1."):
+            return ranked  # an addressing status (x.1.x) proves the wording right whatever the stage
+        entry = self.default_for_reason.get(becomes)
+        if entry is None:
+            return ranked
+        why = f"given after {parsed.command}" if parsed.command in commands else f"status {parsed.status}"
+        first = Match(entry, ranked[0].score, (*ranked[0].evidence, why))
+        return [first, *[m for m in ranked if m.entry.id != entry.id]][:top]
 
     def _status_default(self, parsed: Parsed, scored: list[Match]) -> None:
         """With no textual evidence, the registry meaning of the status code decides."""

@@ -65,3 +65,12 @@ def rank(reason: str | None) -> int:
     if reason is None:
         return len(PRECEDENCE)
     return PRECEDENCE.index(reason)
+
+
+#: When the SMTP stage or the status proves another reason than the wording: reason -> (commands,
+#: status subject.detail values, the reason it becomes). A "user unknown" given in reply to DATA,
+#: or with the generic mailbox status x.2.0, comes from a recipient-side filter: the mailbox was
+#: accepted at RCPT time (sisimai's Filtered rule). An addressing status (x.1.x) keeps the wording's reason.
+STAGE_OVERRIDES: dict[str, tuple[frozenset[str], frozenset[str], str]] = {
+    "userunknown": (frozenset({"DATA"}), frozenset({"2.0"}), "filtered"),
+}

@@ -17,6 +17,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot import slack_events, slack_render
 from bot.commands import Request, Router, parse
+from bot.detect import find_secrets, redact
 from bot.messages import msg
 from bot.settings import Settings
 from bot.slack_progress import CheckRun
@@ -110,6 +111,12 @@ class SlackBot:
         self.checks.start(run.run_command, on_error=self._respond_error(respond, lang))
 
     def _answer_command(self, req: Request, respond: Any) -> None:
+        hits = find_secrets(req.text)
+        if hits:  # warn, and never let the secret reach an in-channel answer
+            lang = self.router.lang_for(req.user, req.text)
+            respond(text=msg("secret.warning", lang, kinds=", ".join(sorted({h.kind for h in hits}))),
+                    response_type="ephemeral")
+            req = Request(redact(req.text, hits), req.user, req.channel)
         reply = self.router.handle(req)
         payload = slack_render.render(reply)
         respond(**payload, response_type="ephemeral" if reply.ephemeral else "in_channel",

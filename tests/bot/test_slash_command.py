@@ -88,3 +88,10 @@ def test_healthz(running):
 
     with urllib.request.urlopen(running.url.replace("/slack/events", "/healthz"), timeout=5) as resp:
         assert resp.status == 200 and resp.read() == b"ok\n"
+
+
+def test_secret_in_an_explain_command_is_warned_about_and_not_echoed(running):
+    running.command("explain 535 5.7.8 Username and Password not accepted. password: Zima2024!x")
+    calls = _responses(running.stub, 2)
+    assert any(c.body.get("response_type") == "ephemeral" and "password" in c.body["text"] for c in calls)
+    assert "Zima2024!x" not in json.dumps([c.body for c in running.stub.calls])

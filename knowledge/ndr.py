@@ -22,9 +22,10 @@ FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("postfix-log", r"\bto=<(?P<rcpt>[^>]*)>.*?\brelay=(?P<host>[^\[,\s]+)(?:\[(?P<ip>[^\]]+)\])?[^\n]*?"
                         r"\bstatus=(?P<action>bounced|deferred|sent|expired|undeliverable)\s*\((?P<diag>.*)\)\s*$"),
         ("postfix-log-short", r"\bstatus=(?P<action>bounced|deferred|sent|expired)\s*\((?P<diag>.*)\)\s*$"),
-        ("host-said", r"host\s+(?P<host>[\w.-]+)\s*\[(?P<ip>[\w.:]+)\]\s+said:\s*(?P<diag>.+?)"
+        ("host-said", r"host\s+(?P<host>[\w.-]+)\s*\[(?P<ip>[\w.:]+)\]\s+(?:said|refused to talk to me):\s*(?P<diag>.+?)"
                       r"(?:\s*\(in reply to (?P<cmd>[\w ]+?)(?: command)?\))?\s*$"),
-        ("exim-after", r"SMTP error from remote (?:mail server|mailer|server) after (?P<cmd>[A-Za-z ]+?)"
+        ("exim-after", r"SMTP error from remote (?:mail server|mailer|server) after "
+                       r"(?P<cmd>RCPT TO|MAIL FROM|end of data|DATA|initial connection|HELO|EHLO|STARTTLS|AUTH|RCPT|MAIL)"
                        r"(?::?<[^>]*>)?[^:\n]{0,80}?:\s*(?:host:?\s+(?P<host>[\w.-]+)\s*(?:\[(?P<ip>[^\]]+)\])?:?\s*)?(?P<diag>.+)$"),
         ("exim-host", r"^\s*host\s+(?P<host>[\w.-]+)\s*\[(?P<ip>[\w.:]+)\]:?\s*(?P<diag>[245]\d\d\b.+)$"),
         ("qmail-said", r"(?:(?P<ip>\d{1,3}(?:\.\d{1,3}){3}) does not like recipient\.\s*)?Remote host said:\s*(?P<diag>.+)$"),
@@ -72,7 +73,9 @@ def unwrap(text: str) -> str:
     return re.sub(r"\n[ \t]+(?=\S)", " ", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-_HOST_SAID = re.compile(r"^host\s+(?P<host>[\w.-]+)\s*\[(?P<ip>[\w.:]+)\]\s*(?:said:)?:?\s*", re.IGNORECASE)
+_HOST_SAID = re.compile(
+    r"^host\s+(?P<host>[\w.-]+)\s*\[(?P<ip>[\w.:]+)\]\s*(?:said:|refused to talk to me:)?:?\s*", re.IGNORECASE
+)
 
 
 def _diag_end(diag: str) -> str:
@@ -90,6 +93,7 @@ def read_text(text: str) -> TextFacts:
         if not m:
             continue
         g = m.groupdict()
+        g["diag"] = _with_continuations(g["diag"], body[m.end():])
         inner = _HOST_SAID.match(g["diag"].strip())
         if inner and not g.get("host"):
             g["host"], g["ip"] = inner.group("host"), inner.group("ip")
@@ -118,6 +122,24 @@ def read_text(text: str) -> TextFacts:
     code, status = find_reply(body)
     status = status or find_status(body)
     return TextFacts(None, None, code, status, first_recipient(body), None, None, _action_from(code, status), None)
+
+
+_CONT_HEAD = re.compile(r"(?:^|:\s)([245]\d\d)-")
+
+
+def _with_continuations(diag: str, rest: str) -> str:
+    """Append the following "550-..."/"550 ..." lines of a multi-line reply cut by a line break."""
+    m = _CONT_HEAD.search(diag)
+    if not m:
+        return diag
+    code, extra = m.group(1), []
+    for line in rest.lstrip("\n").splitlines():
+        if not re.match(rf"\s*{code}[ -]", line):
+            break
+        extra.append(line.strip())
+        if re.match(rf"\s*{code} ", line):
+            break
+    return " ".join([diag, *extra])
 
 
 def _action_from(code: str | None, status: str | None) -> str | None:

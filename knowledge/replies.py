@@ -70,12 +70,13 @@ def find_reply(text: str) -> tuple[str | None, str | None]:
     return fallback
 
 
+_CODE_HEAD = re.compile(r"([245]\d\d)[ -](?=\D)()")
 _INLINE_PREFIX = re.compile(r"\s(?P<code>[245]\d\d)[ -](?:(?P<status>[245]\.\d{1,3}\.\d{1,3})\s)?")
 
 
 def tidy(diag: str) -> str:
     """Drop the repeated "550-5.7.26" prefixes that folding a multi-line reply leaves inside the text."""
-    head = REPLY_STATUS.match(diag.strip())
+    head = REPLY_STATUS.match(diag.strip()) or _CODE_HEAD.match(diag.strip())
     if not head:
         return diag
     code, status = head.group(1), head.group(2)
@@ -87,7 +88,7 @@ def tidy(diag: str) -> str:
     rest = " " + diag.strip()[head.end():]
     for _ in range(3):  # adjacent prefixes overlap; each pass removes every other one
         rest = _INLINE_PREFIX.sub(drop, rest)
-    text = head.group(1) + " " + head.group(2) + rest
+    text = f"{code} {status}{rest}" if status else f"{code}{rest}"
     return re.sub(r"\s{2,}", " ", text).strip()
 
 #: how MTAs say which SMTP command a reply answered (Postfix, Exim, Sendmail transcripts, qmail)

@@ -40,7 +40,7 @@ FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                        r"Data command failed|Recipient command failed):\s*(?P<diag>.+)$"),
         ("javamail", r"(?:SMTP\w*Exception|AuthenticationFailedException|MessagingException)\b[^:\n]*:\s*(?P<diag>.+)$"),
         ("reply-line", r"(?P<diag>(?<![\w.#])[45][0-5]\d[ -]+#?[245]\.\d{1,3}\.\d{1,3}\b.*)$"),
-        ("bare-reply", r"^\s*(?P<diag>[45][0-5]\d[ -]\D.+)$"),
+        ("bare-reply", r"^\s*(?P<diag>[45][0-5]\d(?:[ -]|: )\D.+)$"),
         ("status-line", r"^\s*(?P<diag>[45]\.\d{1,3}\.\d{1,3}\s+\S.+)$"),
     )
 )

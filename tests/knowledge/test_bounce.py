@@ -83,9 +83,36 @@ JAVAMAIL = ("com.sun.mail.smtp.SMTPSendFailedException: 554 5.7.1 <unknown[192.0
             "Access denied\n\tat com.sun.mail.smtp.SMTPTransport.issueSendCommand(SMTPTransport.java:2374)")
 
 
+YAHOO = """\
+Sorry, we were unable to deliver your message to the following address.
+
+<nobody@yahoo.com>:
+554: delivery error: dd This user doesn't have a yahoo.com account (nobody@yahoo.com) [0] - mta1012.mail.gq1.yahoo.com
+"""
+M365 = """\
+Your message to anna@example.com couldn't be delivered.
+anna wasn't found at example.com.
+
+Diagnostic information for administrators:
+Generating server: DB7PR01MB5678.eurprd01.prod.outlook.com
+anna@example.com
+Remote server returned '550 5.7.509 Access denied, sending domain example.org does not pass DMARC verification and has a DMARC policy of reject. [DB5EUR01FT012.eop-EUR01.prod.protection.outlook.com]'
+"""
+POLISH_NDR = """\
+Wiadomość nie została dostarczona do następujących odbiorców:
+
+jan.kowalski@example.pl
+Serwer odbiorcy odrzucił wiadomość.
+Odpowiedź serwera: 550 5.1.1 <jan.kowalski@example.pl>: Recipient address rejected: Nie ma takiego konta
+"""
+
+
 @pytest.mark.parametrize(
     ("text", "code", "status", "recipient", "fragment"),
     [
+        (YAHOO, "554", None, "nobody@yahoo.com", "doesn't have a yahoo.com account"),
+        (M365, "550", "5.7.509", "anna@example.com", "does not pass DMARC verification"),
+        (POLISH_NDR, "550", "5.1.1", "jan.kowalski@example.pl", "Nie ma takiego konta"),
         (POSTFIX_LOG, "550", "5.1.1", "anna@example.net", "User unknown in virtual mailbox table"),
         (EXIM_BODY, "550", "5.2.2", "bob@example.com", "over quota"),
         (SENDMAIL_TRANSCRIPT, "550", "5.1.1", "carol@example.com", "User unknown"),
@@ -99,7 +126,7 @@ JAVAMAIL = ("com.sun.mail.smtp.SMTPSendFailedException: 554 5.7.1 <unknown[192.0
         (NODEMAILER, "535", "5.7.8", None, "Username and Password"),
         (JAVAMAIL, "554", "5.7.1", None, "Client host rejected"),
     ],
-    ids=["postfix-log", "exim", "sendmail", "qmail", "exchange", "gmail", "reply-multiline", "smtplib",
+    ids=["yahoo", "m365", "polish", "postfix-log", "exim", "sendmail", "qmail", "exchange", "gmail", "reply-multiline", "smtplib",
          "smtplib-auth", "phpmailer", "nodemailer", "javamail"],
 )
 def test_text_formats(text, code, status, recipient, fragment):

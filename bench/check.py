@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
+import logging
 import socket
 import statistics
 import sys
@@ -168,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     zone = zones.zone()
     loopback_only(zone)
+    logging.getLogger("checkdmarc").setLevel(logging.CRITICAL)  # its per-query warnings are not results
     try:
         import checkdmarc  # noqa: F401
     except ImportError:

@@ -24,6 +24,7 @@ import dns.rcode
 import dns.resolver
 import dns.reversename
 
+from checks.errors import ResolverConfigError
 from checks.model import CheckOptions
 
 #: EDNS0 payload we advertise (DNS Flag Day 2020 value; larger answers come over TCP)
@@ -118,7 +119,12 @@ def _build(opts: CheckOptions) -> dns.asyncresolver.Resolver:
     if opts.nameservers:
         resolver.nameservers = [dns.nameserver.Do53Nameserver(h, p) for h, p in opts.nameservers]
     else:
-        resolver.nameservers = system_nameservers()
+        try:
+            resolver.nameservers = system_nameservers()
+        except dns.resolver.NoResolverConfiguration as exc:
+            raise ResolverConfigError(
+                "no DNS resolver configured here: pass --nameserver HOST[:PORT]"
+            ) from exc
     resolver.timeout = opts.timeout
     # one try per nameserver: the per-run deadline, not retries, bounds slow answers
     resolver.lifetime = opts.timeout * max(1, len(resolver.nameservers)) + 0.05
@@ -154,6 +160,12 @@ class Resolver:
 
     def __post_init__(self) -> None:
         self._resolver = _build(self.opts)
+
+    def close(self) -> None:
+        """Cancel questions still in flight (after the deadline): nothing outlives its run."""
+        for future in self._cache.values():
+            if not future.done():
+                future.cancel()
 
     async def query(self, name: str, rdtype: str) -> Answer:
         """Ask once for `name`/`rdtype`; concurrent and repeated callers share the answer."""

@@ -65,6 +65,13 @@ class RunContext:
     def __post_init__(self) -> None:
         self.resolver = Resolver(self.opts)
 
+    def close(self) -> None:
+        """Cancel shared work still running (the run is over): the bot's event loop lives on."""
+        for task in self._facts.values():
+            if not task.done():
+                task.cancel()
+        self.resolver.close()
+
     def fact(self, key: str, compute: Callable[[], Awaitable[T]]) -> Awaitable[T]:
         """Start `compute` once under `key`; every caller awaits the same task."""
         task = self._facts.get(key)

@@ -12,6 +12,10 @@ class CheckError(Exception):
     """Base of the check engine's exceptions."""
 
 
+class ResolverConfigError(CheckError):
+    """No resolver to ask: no --nameserver given and the system has none configured."""
+
+
 class TargetError(CheckError):
     """The target is malformed or refused (private range, localhost, bad port, ...).
 

@@ -232,8 +232,17 @@ async def _get(ctx: RunContext, host: str, address: str) -> Fetch:
             kb="connection-timeout",
         )
     finally:
-        writer.close()
+        await _close(writer)
     return _response(host, raw)
+
+
+async def _close(writer: asyncio.StreamWriter) -> None:
+    """Close and wait for the TLS shutdown, but never longer than a moment."""
+    writer.close()
+    try:
+        await asyncio.wait_for(writer.wait_closed(), 1.0)
+    except (TimeoutError, OSError, ssl.SSLError):
+        pass
 
 
 async def _read(reader: asyncio.StreamReader) -> bytes:

@@ -77,10 +77,13 @@ async def run_check(target: str, opts: CheckOptions, progress: Progress | None =
     started = time.monotonic()
     tgt = parse_target(target, opts)
     ctx = RunContext(opts, tgt.host)
-    if tgt.kind == "domain" and await _is_server_name(ctx):
-        tgt = Target(tgt.text, "server", tgt.host, None)
-    jobs = await _jobs(ctx, tgt)
-    findings = await _run(jobs, deadline_of(opts) - (time.monotonic() - started), progress)
+    try:
+        if tgt.kind == "domain" and await _is_server_name(ctx):
+            tgt = Target(tgt.text, "server", tgt.host, None)
+        jobs = await _jobs(ctx, tgt)
+        findings = await _run(jobs, deadline_of(opts) - (time.monotonic() - started), progress)
+    finally:
+        ctx.close()
     order = {a: i for i, a in enumerate(AREAS)}
     findings.sort(key=lambda f: order.get(area_of(f.check), len(AREAS)))
     name = f"{tgt.host}:{tgt.port}" if tgt.port else tgt.host

@@ -121,3 +121,17 @@ def test_render_symbols_and_summary() -> None:
     assert text.index("MX") < text.index("SPF") < text.index("DKIM")
     assert f"{SYMBOLS[Status.ERROR]} mx.present" in text
     assert text.endswith("Problems: 1 fail, 1 could not check, 1 info")
+
+
+def test_no_resolver_configured_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dns.resolver
+
+    import checks._resolver
+
+    def none() -> list[str]:
+        raise dns.resolver.NoResolverConfiguration("no nameservers")
+
+    monkeypatch.setattr(checks._resolver, "system_nameservers", none)
+    code, out, err = run(["check", "example.com"])
+    assert code == 2 and out == ""
+    assert "--nameserver" in err and "Traceback" not in err

@@ -131,7 +131,7 @@ def run_spf(args: argparse.Namespace, env) -> int:  # noqa: ANN001 - bot.cli.Env
     if opts is None:
         return 2
     try:
-        domain = domain_name(args.domain.strip())
+        domain = domain_name(args.domain.strip(), underscores=True)
         result = asyncio.run(evaluate(domain, args.ip, helo=args.helo, sender=args.sender, opts=opts))
     except CheckError as exc:
         env.error(str(exc))

@@ -46,13 +46,22 @@ def _unwrap(text: str) -> str:
     return text.split("/", 1)[0] if re.match(r"[^/]+\.[^/]+/", text) else text
 
 
-def domain_name(text: str) -> str:
-    """IDNA-encode and validate a host name; TargetError with the reason when it is not one."""
+def domain_name(text: str, *, underscores: bool = False) -> str:
+    """IDNA-encode and validate a host name; TargetError with the reason when it is not one.
+
+    Args:
+        underscores: accept ASCII labels with `_` (`_spf.example.com` is a valid DNS name for
+            SPF, though never a host we would connect to).
+    """
     name = text[:-1] if text.endswith(".") else text
     if not name:
         raise TargetError(text, "empty name")
     if len(name) > MAX_NAME:
         raise TargetError(text, f"name longer than {MAX_NAME} characters")
+    if underscores and "_" in name and name.isascii():
+        name = name.replace("_", "u")  # validate the rest as LDH, then keep the original spelling
+        checked = domain_name(name)
+        return "".join(o if o == "_" else c for o, c in zip(text.rstrip(".").lower(), checked, strict=True))
     try:
         ascii_name = idna.encode(name, uts46=True).decode("ascii").lower()
     except idna.IDNAError as exc:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from checks.model import Status
 from checks.spf import evaluate
+from checks.spf_macro import MacroContext, expand
+from checks.spf_record import SpfSyntaxError, parse
 from tests.checks.conftest import Lab
 
 
@@ -90,3 +95,31 @@ def test_evaluate_keeps_temperror_apart_from_permerror(lab: Lab) -> None:
     assert _eval(lab, "broken.test", "203.0.113.5").result == "temperror"
     assert _eval(lab, "loop.test", "203.0.113.5").result == "permerror"
     assert _eval(lab, "nospf.test", "203.0.113.5").result == "none"
+
+
+@given(st.text(alphabet=st.characters(codec="ascii"), max_size=60))
+def test_parser_only_ever_raises_its_syntax_error(tail: str) -> None:
+    """Any record text parses or raises SpfSyntaxError (a permerror), never anything else."""
+    try:
+        record = parse("v=spf1 " + tail)
+    except SpfSyntaxError:
+        return
+    for term in record.terms:
+        if term.arg and "%" in term.arg:
+            ctx = MacroContext("a@example.com", "example.com", ipaddress.ip_address("192.0.2.1"), "h.example")
+            try:
+                expand(term.arg, ctx)
+            except SpfSyntaxError:
+                pass
+
+
+def test_evaluate_ipv6_and_mapped_clients(lab: Lab) -> None:
+    assert _eval(lab, "good.test", "::ffff:198.51.100.7").result == "pass"  # mapped IPv4 counts as IPv4
+    assert _eval(lab, "good.test", "2001:db8::99").result == "fail"
+
+
+def test_spf_cli_accepts_underscore_names(lab: Lab) -> None:
+    from tests.checks.test_cli import run
+
+    code, out, _ = run(["spf", "_spf.provider.test", "198.51.100.7", "--json", *lab.cli_args()[:4]])
+    assert code == 0 and '"result": "pass"' in out

@@ -42,7 +42,8 @@ ZONE = {
 BOUNCES = (
     "550 5.1.1 <{user}@example.net>: Recipient address rejected: User unknown in virtual mailbox table",
     "This is the mail system at host mail.example.com.\n\nI'm sorry to have to inform you that your message "
-    "could not\nbe delivered to one or more recipients.\n\n<{user}@example.org>: host mx.example.org[192.0.2.7] "
+    "could not\nbe delivered to one or more recipients.\n\n"
+    "<{user}@example.org>: host mx.example.org[192.0.2.7] "
     "said: 552 5.2.2 Mailbox full",
     "550-5.7.26 This mail has been blocked because the sender is unauthenticated. Gmail requires all senders "
     "to authenticate with either SPF or DKIM. {user} - gsmtp",
@@ -58,14 +59,38 @@ def percentile(values: list[float], q: float) -> float:
 
 def start_bot(stub: SlackStub, dns: DnsServer, workers: int) -> tuple[subprocess.Popen, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SMTPBOT_"))}
-    env.update(PYTHONPATH=str(REPO), SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET=SECRET,
-               SLACK_API_URL=stub.api_url, SMTPBOT_NAMESERVERS=dns.nameserver, SMTPBOT_CHECK_TIMEOUT="3",
-               SMTPBOT_CHECK_WORKERS=str(workers), SMTPBOT_MAX_CHECKS="1000",
-               SMTPBOT_USER_CHECKS_PER_MIN="1000", SMTPBOT_CHANNEL_CHECKS_PER_MIN="1000",
-               SMTPBOT_CHANNEL_REPLIES_PER_MIN="1000")
-    proc = subprocess.Popen([sys.executable, "-c", "from bot.cli import console_main; console_main()",
-                             "serve", "--http", "--host", "127.0.0.1", "--port", "0", "--threads", "32"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    env.update(
+        PYTHONPATH=str(REPO),
+        SLACK_BOT_TOKEN="xoxb-bench",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=stub.api_url,
+        SMTPBOT_NAMESERVERS=dns.nameserver,
+        SMTPBOT_CHECK_TIMEOUT="3",
+        SMTPBOT_CHECK_WORKERS=str(workers),
+        SMTPBOT_MAX_CHECKS="1000",
+        SMTPBOT_USER_CHECKS_PER_MIN="1000",
+        SMTPBOT_CHANNEL_CHECKS_PER_MIN="1000",
+        SMTPBOT_CHANNEL_REPLIES_PER_MIN="1000",
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from bot.cli import console_main; console_main()",
+            "serve",
+            "--http",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--threads",
+            "32",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         line = proc.stderr.readline()
@@ -78,24 +103,41 @@ def start_bot(stub: SlackStub, dns: DnsServer, workers: int) -> tuple[subprocess
 
 def rss_kib(pid: int) -> tuple[int, int]:
     """(current RSS, peak RSS) in KiB from /proc."""
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
+    )
     return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 
 
 def build_requests(stub: SlackStub, n_cmd: int, n_ev: int, n_retry: int) -> list[tuple[str, str, str, dict]]:
     reqs = []
     for i in range(n_cmd):
-        body = slash_body("check example.test --no-smtp -p", stub.response_url(f"c{i}"), user=f"U{i}", channel=f"C{i % 20}")
+        body = slash_body(
+            "check example.test --no-smtp -p", stub.response_url(f"c{i}"), user=f"U{i}", channel=f"C{i % 20}"
+        )
         reqs.append(("command", body, "application/x-www-form-urlencoded", {}))
     events = []
     for i in range(n_ev):
         text = random.choice(BOUNCES).format(user=f"user{i}")
-        event = {"type": "message", "channel": f"C{i % 20}", "channel_type": "channel", "user": f"U{i}",
-                 "text": text, "ts": f"1700000000.{i:06d}"}
+        event = {
+            "type": "message",
+            "channel": f"C{i % 20}",
+            "channel_type": "channel",
+            "user": f"U{i}",
+            "text": text,
+            "ts": f"1700000000.{i:06d}",
+        }
         events.append((event_body(event, f"Ev{i}"), event))
     reqs += [("event", body, "application/json", {}) for body, _ in events]
-    reqs += [("retry", body, "application/json", {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
-             for body, _ in random.sample(events, min(n_retry, len(events)))]
+    reqs += [
+        (
+            "retry",
+            body,
+            "application/json",
+            {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+        )
+        for body, _ in random.sample(events, min(n_retry, len(events)))
+    ]
     random.shuffle(reqs)
     return reqs
 
@@ -116,10 +158,16 @@ def main() -> int:
             reqs = build_requests(stub, args.commands, args.events, args.retries)
             started = time.monotonic()
             with ThreadPoolExecutor(args.clients) as pool:
-                results = list(pool.map(lambda r: (r[0], signed_post(url, r[1], SECRET, r[2], r[3], timeout=30)), reqs))
+                results = list(
+                    pool.map(lambda r: (r[0], signed_post(url, r[1], SECRET, r[2], r[3], timeout=30)), reqs)
+                )
             sent = time.monotonic() - started
-            stub.wait_for(lambda s: len(s.of("response")) >= args.commands
-                          and len(s.of("chat.postMessage")) >= args.events, timeout=300)
+            stub.wait_for(
+                lambda s: (
+                    len(s.of("response")) >= args.commands and len(s.of("chat.postMessage")) >= args.events
+                ),
+                timeout=300,
+            )
             time.sleep(1.0)  # late duplicates would show up here
             done = time.monotonic() - started
             rss_now, rss_peak = rss_kib(proc.pid)
@@ -130,29 +178,53 @@ def main() -> int:
     return 0
 
 
-def report(args, results, stub: SlackStub, sent: float, done: float, rss_idle: int, rss_now: int, rss_peak: int) -> None:
+def report(
+    args, results, stub: SlackStub, sent: float, done: float, rss_idle: int, rss_now: int, rss_peak: int
+) -> None:
     ok = Counter(kind for kind, r in results if r.status == 200)
-    lat = {kind: [r.seconds * 1000 for k, r in results if k == kind] for kind in ("command", "event", "retry")}
+    lat = {
+        kind: [r.seconds * 1000 for k, r in results if k == kind] for kind in ("command", "event", "retry")
+    }
     every = [r.seconds * 1000 for _, r in results]
     per_url = Counter(c.path for c in stub.of("response"))
-    per_thread = Counter((c.body.get("channel"), c.body.get("thread_ts")) for c in stub.of("chat.postMessage"))
+    per_thread = Counter(
+        (c.body.get("channel"), c.body.get("thread_ts")) for c in stub.of("chat.postMessage")
+    )
     reports = sum(1 for c in stub.of("response") if "example.test" in str(c.body.get("text", "")))
-    print(f"smtpbot Slack benchmark: {args.commands} /smtp check + {args.events} pasted bounces "
-          f"+ {args.retries} retries, {args.clients} concurrent clients, {args.workers} check workers")
-    print(f"  HTTP 200: {sum(ok.values())}/{len(results)} ({dict(ok)}); burst sent in {sent:.1f} s "
-          f"({len(results) / sent:.0f} requests/s), all replies in {done:.1f} s")
+    print(
+        f"smtpbot Slack benchmark: {args.commands} /smtp check + {args.events} pasted bounces "
+        f"+ {args.retries} retries, {args.clients} concurrent clients, {args.workers} check workers"
+    )
+    print(
+        f"  HTTP 200: {sum(ok.values())}/{len(results)} ({dict(ok)}); burst sent in {sent:.1f} s "
+        f"({len(results) / sent:.0f} requests/s), all replies in {done:.1f} s"
+    )
     for kind, values in (*lat.items(), ("all", every)):
         if values:
-            print(f"  ack latency {kind:<8} p50 {statistics.median(values):7.1f} ms   p99 {percentile(values, 0.99):7.1f} ms"
-                  f"   max {max(values):7.1f} ms")
-    print(f"  check results via respond(): {len(per_url)} distinct commands answered, "
-          f"{sum(n > 1 for n in per_url.values())} answered more than once, {reports} carry a report")
-    print(f"  bounce replies in threads: {len(per_thread)} threads answered of {args.events}, "
-          f"{sum(n > 1 for n in per_thread.values())} answered more than once")
-    exactly_once = (len(per_url) == args.commands and all(n == 1 for n in per_url.values())
-                    and len(per_thread) == args.events and all(n == 1 for n in per_thread.values()))
+            print(
+                f"  ack latency {kind:<8} p50 {statistics.median(values):7.1f} ms"
+                f"   p99 {percentile(values, 0.99):7.1f} ms"
+                f"   max {max(values):7.1f} ms"
+            )
+    print(
+        f"  check results via respond(): {len(per_url)} distinct commands answered, "
+        f"{sum(n > 1 for n in per_url.values())} answered more than once, {reports} carry a report"
+    )
+    print(
+        f"  bounce replies in threads: {len(per_thread)} threads answered of {args.events}, "
+        f"{sum(n > 1 for n in per_thread.values())} answered more than once"
+    )
+    exactly_once = (
+        len(per_url) == args.commands
+        and all(n == 1 for n in per_url.values())
+        and len(per_thread) == args.events
+        and all(n == 1 for n in per_thread.values())
+    )
     print(f"  replies delivered exactly once: {'yes' if exactly_once else 'NO'}")
-    print(f"  bot RSS: idle {rss_idle / 1024:.1f} MiB, after burst {rss_now / 1024:.1f} MiB, peak {rss_peak / 1024:.1f} MiB")
+    print(
+        f"  bot RSS: idle {rss_idle / 1024:.1f} MiB, after burst {rss_now / 1024:.1f} MiB,"
+        f" peak {rss_peak / 1024:.1f} MiB"
+    )
 
 
 if __name__ == "__main__":

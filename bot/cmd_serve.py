@@ -26,7 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "serve",
         help="run the Slack bot (Socket Mode with SLACK_APP_TOKEN, or --http)",
         description="Run the Slack bot. Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN; "
-        "--http needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET and serves POST /slack/events and GET /healthz.",
+        "--http needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
+        "and serves POST /slack/events and GET /healthz.",
     )
     p.add_argument("--http", action="store_true", help="HTTP mode (Events API) instead of Socket Mode")
     p.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000; 0 picks a free one)")

@@ -226,12 +226,20 @@ def _cmd_kb(router: Router, req: Request, cmd: Command, lang: str, progress: Any
     kb = router.kb()
     if not query:
         entries = tuple(kb.entries.values())
-        return Reply("entries", lang, msg("kb.list", lang), ephemeral=True, extra={"query": ""},
-                     matches=tuple(_as_match(e) for e in entries))
+        return Reply(
+            "entries",
+            lang,
+            msg("kb.list", lang),
+            ephemeral=True,
+            extra={"query": ""},
+            matches=tuple(_as_match(e) for e in entries),
+        )
     matches = tuple(kb.search(query, KB_LIMIT))
     if not matches:
         return Reply("note", lang, msg("kb.none", lang, query=query), ephemeral=True)
-    return Reply("entries", lang, msg("kb.list", lang), ephemeral=True, matches=matches, extra={"query": query})
+    return Reply(
+        "entries", lang, msg("kb.list", lang), ephemeral=True, matches=matches, extra={"query": query}
+    )
 
 
 def _as_match(entry: Any) -> Any:

@@ -98,7 +98,9 @@ def _auth_plain_blob(token: str) -> bool:
 def find_secrets(text: str) -> tuple[SecretHit, ...]:
     """Every span that looks like a password, an SMTP AUTH string or an API key."""
     hits = [
-        SecretHit(kind, m.start(), m.end()) for kind, pattern in rules().secrets for m in pattern.finditer(text)
+        SecretHit(kind, m.start(), m.end())
+        for kind, pattern in rules().secrets
+        for m in pattern.finditer(text)
     ]
     hits.extend(
         SecretHit("smtp-auth-plain", m.start(), m.end())

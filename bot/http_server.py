@@ -36,8 +36,14 @@ def make_server(bolt_app: Any, host: str, port: int, threads: int = DEFAULT_THRE
     from waitress import create_server
 
     return create_server(
-        wsgi_app(bolt_app), host=host, port=port, threads=threads, ident="smtpbot",
-        connection_limit=1000, backlog=1024, channel_timeout=30,
+        wsgi_app(bolt_app),
+        host=host,
+        port=port,
+        threads=threads,
+        ident="smtpbot",
+        connection_limit=1000,
+        backlog=1024,
+        channel_timeout=30,
     )
 
 

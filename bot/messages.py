@@ -7,7 +7,10 @@ easy to review side by side and lets tests look texts up by key instead of copyi
 from __future__ import annotations
 
 MESSAGES: dict[str, dict[str, str]] = {
-    "help.title": {"en": "smtpbot — email delivery helper", "pl": "smtpbot — pomocnik od dostarczania poczty"},
+    "help.title": {
+        "en": "smtpbot — email delivery helper",
+        "pl": "smtpbot — pomocnik od dostarczania poczty",
+    },
     "help.intro": {
         "en": "Paste a bounce (NDR, DSN or a single `550 5.7.26 …` line) or ask a question, "
         "or use one of these commands:",
@@ -19,7 +22,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pl": "Nie znam komendy `{name}`.",
     },
     "cmd.help": {"en": "this help", "pl": "ta pomoc"},
-    "cmd.explain": {"en": "explain a bounce or answer a question", "pl": "wyjaśnij zwrotkę lub odpowiedz na pytanie"},
+    "cmd.explain": {
+        "en": "explain a bounce or answer a question",
+        "pl": "wyjaśnij zwrotkę lub odpowiedz na pytanie",
+    },
     "cmd.check": {
         "en": "live checks of a domain, mail server (host:port) or IP (MX, SPF, DKIM, DMARC, TLS…)",
         "pl": "testy na żywo domeny, serwera (host:port) lub IP (MX, SPF, DKIM, DMARC, TLS…)",
@@ -51,8 +57,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "usage.spf": {"en": "Usage: `spf DOMAIN IP`.", "pl": "Użycie: `spf DOMENA IP`."},
     "usage.kb_show": {"en": "Usage: `kb show ID`.", "pl": "Użycie: `kb show ID`."},
-    "kb.none": {"en": "Nothing in the knowledge base matches “{query}”.", "pl": "Nic w bazie wiedzy nie pasuje do „{query}”."},
-    "kb.unknown": {"en": "There is no entry `{id}`. Try `kb {id}`.", "pl": "Nie ma wpisu `{id}`. Spróbuj `kb {id}`."},
+    "kb.none": {
+        "en": "Nothing in the knowledge base matches “{query}”.",
+        "pl": "Nic w bazie wiedzy nie pasuje do „{query}”.",
+    },
+    "kb.unknown": {
+        "en": "There is no entry `{id}`. Try `kb {id}`.",
+        "pl": "Nie ma wpisu `{id}`. Spróbuj `kb {id}`.",
+    },
     "kb.list": {"en": "Knowledge-base entries:", "pl": "Wpisy bazy wiedzy:"},
     "explain.none": {
         "en": "I could not find an explanation for this. Try `kb SEARCH` or paste more of the bounce.",
@@ -103,15 +115,20 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "explain.fix": {"en": "How to fix", "pl": "Jak naprawić"},
     "explain.causes": {"en": "Likely causes", "pl": "Prawdopodobne przyczyny"},
-    "explain.kb": {"en": "Knowledge base: `{id}` (`/smtp kb show {id}`)", "pl": "Baza wiedzy: `{id}` (`/smtp kb show {id}`)"},
+    "explain.kb": {
+        "en": "Knowledge base: `{id}` (`/smtp kb show {id}`)",
+        "pl": "Baza wiedzy: `{id}` (`/smtp kb show {id}`)",
+    },
     "explain.parsed": {"en": "From the bounce", "pl": "Ze zwrotki"},
     "report.header": {"en": "Checks of {target}", "pl": "Testy {target}"},
     "report.summary": {
         "en": "{fail} failed, {warn} warnings, {ok} passed in {seconds:.1f} s",
         "pl": "{fail} błędów, {warn} ostrzeżeń, {ok} OK w {seconds:.1f} s",
     },
-    "report.more": {"en": "…and {n} more findings (run `smtpbot check {target}` for all).",
-                    "pl": "…i jeszcze {n} wyników (pełna lista: `smtpbot check {target}`)."},
+    "report.more": {
+        "en": "…and {n} more findings (run `smtpbot check {target}` for all).",
+        "pl": "…i jeszcze {n} wyników (pełna lista: `smtpbot check {target}`).",
+    },
     "spf.header": {"en": "SPF for {domain} from {ip}", "pl": "SPF dla {domain} z {ip}"},
     "home.title": {"en": "smtpbot", "pl": "smtpbot"},
     "home.usage": {

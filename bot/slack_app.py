@@ -98,7 +98,9 @@ class SlackBot:
         if not self.router.is_slow(req.text):
             ack()
             if self.light.reserve():
-                self.light.start(self._answer_command, req, respond, on_error=self._respond_error(respond, lang))
+                self.light.start(
+                    self._answer_command, req, respond, on_error=self._respond_error(respond, lang)
+                )
             else:
                 respond(text=msg("check.busy", lang), response_type="ephemeral")
             return
@@ -114,25 +116,33 @@ class SlackBot:
         hits = find_secrets(req.text)
         if hits:  # warn, and never let the secret reach an in-channel answer
             lang = self.router.lang_for(req.user, req.text)
-            respond(text=msg("secret.warning", lang, kinds=", ".join(sorted({h.kind for h in hits}))),
-                    response_type="ephemeral")
+            respond(
+                text=msg("secret.warning", lang, kinds=", ".join(sorted({h.kind for h in hits}))),
+                response_type="ephemeral",
+            )
             req = Request(redact(req.text, hits), req.user, req.channel)
         reply = self.router.handle(req)
         payload = slack_render.render(reply)
-        respond(**payload, response_type="ephemeral" if reply.ephemeral else "in_channel",
-                unfurl_links=False, unfurl_media=False)
+        respond(
+            **payload,
+            response_type="ephemeral" if reply.ephemeral else "in_channel",
+            unfurl_links=False,
+            unfurl_media=False,
+        )
 
     def _respond_error(self, respond: Any, lang: str) -> Any:
         return lambda exc: respond(text=self.friendly_error(lang), response_type="ephemeral")
 
     # -- message shortcut -----------------------------------------------------------------------------
     def on_shortcut(self, ack: Any, shortcut: dict[str, Any], respond: Any) -> None:
-        """"Explain bounce" on any message: an ephemeral explanation for whoever asked."""
+        """ "Explain bounce" on any message: an ephemeral explanation for whoever asked."""
         ack()
         user = shortcut.get("user", {}).get("id", "")
         lang = self.router.lang_for(user)
         if self.light.reserve():
-            self.light.start(self.events.explain_shortcut, shortcut, respond, on_error=self._respond_error(respond, lang))
+            self.light.start(
+                self.events.explain_shortcut, shortcut, respond, on_error=self._respond_error(respond, lang)
+            )
         else:
             respond(text=msg("check.busy", lang), response_type="ephemeral")
 

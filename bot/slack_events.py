@@ -42,8 +42,13 @@ class EventHandlers:
             kinds = ", ".join(sorted({h.kind for h in hits}))
             lang = self.bot.router.lang_for(lang_user, text)
             log.warning("secret (%s) in a message in %s; author warned", kinds, event.get("channel"))
-            self._safe(self.bot.client.chat_postEphemeral, channel=event["channel"], user=lang_user,
-                       text=msg("secret.warning", lang, kinds=kinds), thread_ts=event.get("thread_ts"))
+            self._safe(
+                self.bot.client.chat_postEphemeral,
+                channel=event["channel"],
+                user=lang_user,
+                text=msg("secret.warning", lang, kinds=kinds),
+                thread_ts=event.get("thread_ts"),
+            )
             text = redact(text, hits)
         return text, self.bot.router.lang_for(lang_user, text)
 
@@ -55,8 +60,14 @@ class EventHandlers:
             return None
 
     def _post(self, channel: str, thread_ts: str | None, payload: dict[str, Any]) -> None:
-        self._safe(self.bot.client.chat_postMessage, channel=channel, thread_ts=thread_ts,
-                   unfurl_links=False, unfurl_media=False, **payload)
+        self._safe(
+            self.bot.client.chat_postMessage,
+            channel=channel,
+            thread_ts=thread_ts,
+            unfurl_links=False,
+            unfurl_media=False,
+            **payload,
+        )
 
     def _submit(self, fn: Any, *args: Any) -> None:
         if not self.bot.light.submit(fn, *args):
@@ -96,7 +107,13 @@ class EventHandlers:
         reply = self.bot.router.explain(text, lang)
         if reply.kind != "explanation":
             return  # nothing in the KB fits: silence beats a wrong answer nobody asked for
-        log.info("bounce in %s/%s (score %s): %s", channel, ts, detection.score, reply.explanation.matches[0].entry.id)
+        log.info(
+            "bounce in %s/%s (score %s): %s",
+            channel,
+            ts,
+            detection.score,
+            reply.explanation.matches[0].entry.id,
+        )
         self._post(channel, event.get("thread_ts") or ts, slack_render.render(reply))
 
     def answer_dm(self, event: dict[str, Any]) -> None:
@@ -118,7 +135,9 @@ class EventHandlers:
         if not self._first_time(channel, ts):
             return
         text, lang = self._clean(event, event.get("user", ""))
-        self._answer(Request(text, event.get("user", ""), channel), lang, thread_ts=event.get("thread_ts") or ts)
+        self._answer(
+            Request(text, event.get("user", ""), channel), lang, thread_ts=event.get("thread_ts") or ts
+        )
 
     def _answer(self, req: Request, lang: str, thread_ts: str | None) -> None:
         router = self.bot.router
@@ -138,16 +157,24 @@ class EventHandlers:
     def explain_shortcut(self, shortcut: dict[str, Any], respond: Any) -> None:
         message = shortcut.get("message", {})
         user = shortcut.get("user", {}).get("id", "")
-        event = {"text": message.get("text") or "", "channel": shortcut.get("channel", {}).get("id", ""),
-                 "thread_ts": message.get("thread_ts") or message.get("ts")}
+        event = {
+            "text": message.get("text") or "",
+            "channel": shortcut.get("channel", {}).get("id", ""),
+            "thread_ts": message.get("thread_ts") or message.get("ts"),
+        }
         text, lang = self._clean(event, user)
         reply = self.bot.router.explain(text, lang) if text.strip() else self.bot.router.explain("", lang)
-        respond(**slack_render.render(reply), response_type="ephemeral", replace_original=False,
-                unfurl_links=False, unfurl_media=False)
+        respond(
+            **slack_render.render(reply),
+            response_type="ephemeral",
+            replace_original=False,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
 
     # -- buttons --------------------------------------------------------------------------------------
     def on_other_lang(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        """"Show fix in Polish/English": the same entry, ephemerally, in the thread."""
+        """ "Show fix in Polish/English": the same entry, ephemerally, in the thread."""
         ack()
         try:
             value = json.loads(action.get("value") or "{}")
@@ -158,18 +185,24 @@ class EventHandlers:
         self._ephemeral_in_thread(body, slack_render.render(reply))
 
     def on_not_helpful(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        """"Not helpful": a log line for whoever tunes the knowledge base, and a thank-you."""
+        """ "Not helpful": a log line for whoever tunes the knowledge base, and a thank-you."""
         ack()
         user = body.get("user", {}).get("id", "")
         channel = body.get("channel", {}).get("id", "")
         log.info("feedback not_helpful entry=%s user=%s channel=%s", action.get("value"), user, channel)
-        self._ephemeral_in_thread(body, slack_render.note(msg("feedback.thanks", self.bot.router.lang_for(user))))
+        self._ephemeral_in_thread(
+            body, slack_render.note(msg("feedback.thanks", self.bot.router.lang_for(user)))
+        )
 
     def _ephemeral_in_thread(self, body: dict[str, Any], payload: dict[str, Any]) -> None:
         message = body.get("message", {})
-        self._safe(self.bot.client.chat_postEphemeral, channel=body.get("channel", {}).get("id", ""),
-                   user=body.get("user", {}).get("id", ""), thread_ts=message.get("thread_ts") or message.get("ts"),
-                   **payload)
+        self._safe(
+            self.bot.client.chat_postEphemeral,
+            channel=body.get("channel", {}).get("id", ""),
+            user=body.get("user", {}).get("id", ""),
+            thread_ts=message.get("thread_ts") or message.get("ts"),
+            **payload,
+        )
 
     # -- App Home -------------------------------------------------------------------------------------
     def on_home(self, event: dict[str, Any]) -> None:

@@ -51,8 +51,13 @@ class CheckRun:
             if self.ts and self._edit(payload):
                 return
         if self.respond is not None:
-            self.respond(**payload, response_type="ephemeral" if reply.ephemeral or self.private else "in_channel",
-                         replace_original=False, unfurl_links=False, unfurl_media=False)
+            self.respond(
+                **payload,
+                response_type="ephemeral" if reply.ephemeral or self.private else "in_channel",
+                replace_original=False,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
 
     def on_area(self, area: str, findings: list[Any]) -> None:
         """checks' progress callback: record the area, edit the message at most every EDIT_INTERVAL s."""
@@ -68,7 +73,11 @@ class CheckRun:
     def _post(self, text: str) -> str | None:
         try:
             resp = self.bot.client.chat_postMessage(
-                channel=self.req.channel, text=text, thread_ts=self.thread_ts, unfurl_links=False, unfurl_media=False
+                channel=self.req.channel,
+                text=text,
+                thread_ts=self.thread_ts,
+                unfurl_links=False,
+                unfurl_media=False,
             )
         except SlackApiError as exc:  # not a member (not_in_channel), DM, archived...: fall back to respond()
             log.info("no progress message in %s: %s", self.req.channel, exc.response.get("error"))

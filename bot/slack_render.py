@@ -34,7 +34,10 @@ ACTION_NOT_HELPFUL = "not_helpful"
 
 
 def header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": {"type": "plain_text", "text": slackfmt.truncate(text, MAX_HEADER), "emoji": True}}
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": slackfmt.truncate(text, MAX_HEADER), "emoji": True},
+    }
 
 
 def sections(mrkdwn: str) -> list[dict[str, Any]]:
@@ -53,7 +56,10 @@ def sections(mrkdwn: str) -> list[dict[str, Any]]:
 
 
 def context(mrkdwn: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": slackfmt.truncate(mrkdwn, MAX_SECTION)}]}
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": slackfmt.truncate(mrkdwn, MAX_SECTION)}],
+    }
 
 
 def message(text: str, blocks: list[dict[str, Any]], limit: int = MAX_BLOCKS) -> dict[str, Any]:
@@ -86,15 +92,25 @@ def _buttons(expl: Any, entry: Any, lang: str) -> dict[str, Any]:
     elements: list[dict[str, Any]] = []
     domain = getattr(expl.parsed, "sender_domain", None)
     if domain:
-        elements.append(_button(msg("button.run_checks", lang, domain=domain), ACTION_RUN_CHECKS, domain, primary=True))
-    elements.append(_button(msg("button.other_lang", lang), ACTION_OTHER_LANG, json.dumps({"id": entry.id, "lang": other})))
+        elements.append(
+            _button(msg("button.run_checks", lang, domain=domain), ACTION_RUN_CHECKS, domain, primary=True)
+        )
+    elements.append(
+        _button(
+            msg("button.other_lang", lang), ACTION_OTHER_LANG, json.dumps({"id": entry.id, "lang": other})
+        )
+    )
     elements.append(_button(msg("button.not_helpful", lang), ACTION_NOT_HELPFUL, entry.id))
     return {"type": "actions", "block_id": "explain_actions", "elements": elements}
 
 
 def _button(text: str, action_id: str, value: str, primary: bool = False) -> dict[str, Any]:
-    button = {"type": "button", "action_id": action_id, "value": value[:2000],
-              "text": {"type": "plain_text", "text": slackfmt.truncate(text, 75), "emoji": True}}
+    button = {
+        "type": "button",
+        "action_id": action_id,
+        "value": value[:2000],
+        "text": {"type": "plain_text", "text": slackfmt.truncate(text, 75), "emoji": True},
+    }
     if primary:
         button["style"] = "primary"
     return button
@@ -120,7 +136,9 @@ def explanation(reply: Reply, buttons: bool = True) -> dict[str, Any]:
     if parsed:
         blocks.insert(1, context(f"{msg('explain.parsed', lang)}: {parsed}"))
     if not expl.confident and len(expl.matches) > 1:
-        alts = "\n".join(f"• `{m.entry.id}` {slackfmt.escape(m.entry.title.get(lang))}" for m in expl.matches[1:])
+        alts = "\n".join(
+            f"• `{m.entry.id}` {slackfmt.escape(m.entry.title.get(lang))}" for m in expl.matches[1:]
+        )
         blocks += sections(f"{msg('explain.unsure', lang)}\n{alts}")
     if buttons:
         blocks.append(_buttons(expl, best, lang))
@@ -130,35 +148,51 @@ def explanation(reply: Reply, buttons: bool = True) -> dict[str, Any]:
 
 def _finding_line(f: Any) -> str:
     status = str(f.status)
-    line = f"{STATUS_EMOJI.get(status, ':grey_question:')} *{slackfmt.escape(f.check)}* {slackfmt.escape(f.subject)}: {slackfmt.escape(f.summary)}"
+    emoji = STATUS_EMOJI.get(status, ":grey_question:")
+    line = f"{emoji} *{slackfmt.escape(f.check)}* {slackfmt.escape(f.subject)}: {slackfmt.escape(f.summary)}"
     return line + (f" — `/smtp kb show {slackfmt.escape(f.kb)}`" if f.kb else "")
 
 
 def report(reply: Reply) -> dict[str, Any]:
     """Findings grouped by area (the check id's prefix), worst first, each linked to its KB entry."""
     rep, lang = reply.report, reply.lang
-    findings = sorted(rep.findings, key=lambda f: STATUS_ORDER.index(str(f.status)) if str(f.status) in STATUS_ORDER else 0)
+    findings = sorted(
+        rep.findings, key=lambda f: STATUS_ORDER.index(str(f.status)) if str(f.status) in STATUS_ORDER else 0
+    )
     areas: dict[str, list[Any]] = {}
     for f in findings:
         areas.setdefault(f.check.split(".")[0], []).append(f)
     counts = {s: sum(1 for f in rep.findings if str(f.status) == s) for s in STATUS_ORDER}
-    summary = msg("report.summary", lang, fail=counts["fail"] + counts["error"], warn=counts["warn"],
-                  ok=counts["pass"] + counts["info"], seconds=rep.duration_ms / 1000)
+    summary = msg(
+        "report.summary",
+        lang,
+        fail=counts["fail"] + counts["error"],
+        warn=counts["warn"],
+        ok=counts["pass"] + counts["info"],
+        seconds=rep.duration_ms / 1000,
+    )
     blocks = [header(msg("report.header", lang, target=rep.target)), context(summary)]
     for area, items in areas.items():
         blocks.append({"type": "divider"})
-        blocks += sections(f"*{slackfmt.escape(area.upper())}*\n" + "\n".join(_finding_line(f) for f in items))
+        blocks += sections(
+            f"*{slackfmt.escape(area.upper())}*\n" + "\n".join(_finding_line(f) for f in items)
+        )
     if len(blocks) > MAX_BLOCKS:
         shown = blocks[: MAX_BLOCKS - 1]
-        blocks = shown + [context(msg("report.more", lang, n=len(blocks) - len(shown), target=slackfmt.escape(rep.target)))]
+        blocks = shown + [
+            context(msg("report.more", lang, n=len(blocks) - len(shown), target=slackfmt.escape(rep.target)))
+        ]
     return message(f"{msg('report.header', lang, target=rep.target)}: {summary}", blocks)
 
 
 def spf(reply: Reply) -> dict[str, Any]:
     data = reply.spf.to_json() if hasattr(reply.spf, "to_json") else dict(reply.spf)
     head = msg("spf.header", reply.lang, domain=reply.extra.get("domain", ""), ip=reply.extra.get("ip", ""))
-    lines = [f"*{key}*: `{slackfmt.escape(str(data[key]))}`" for key in ("result", "mechanism", "explanation", "lookups")
-             if data.get(key) not in (None, "")]
+    lines = [
+        f"*{key}*: `{slackfmt.escape(str(data[key]))}`"
+        for key in ("result", "mechanism", "explanation", "lookups")
+        if data.get(key) not in (None, "")
+    ]
     return message(f"{head}: {data.get('result')}", [header(head), *sections("\n".join(lines))])
 
 
@@ -196,8 +230,18 @@ def _command_lines(lang: str) -> str:
 
 def help_message(lang: str, note_text: str = "") -> dict[str, Any]:
     """The command list from the router's table."""
-    text = "\n".join(filter(None, [note_text, f"*{msg('help.title', lang)}*", msg("help.intro", lang),
-                                    _command_lines(lang), msg("help.private", lang)]))
+    text = "\n".join(
+        filter(
+            None,
+            [
+                note_text,
+                f"*{msg('help.title', lang)}*",
+                msg("help.intro", lang),
+                _command_lines(lang),
+                msg("help.private", lang),
+            ],
+        )
+    )
     return message(msg("help.title", lang), sections(text))
 
 
@@ -212,9 +256,16 @@ EXAMPLES = (
 
 def home_view(lang: str, entries_: list[Any]) -> dict[str, Any]:
     """The App Home tab: usage, examples, and the knowledge-base topics (≤ 100 blocks)."""
-    blocks = [header(msg("home.title", lang)), *sections(msg("home.usage", lang)), context(msg("home.shortcut", lang)),
-              {"type": "divider"}, *sections(f"*{msg('home.examples', lang)}*\n" + "\n".join(f"• `{e}`" for e in EXAMPLES)),
-              *sections(_command_lines(lang)), {"type": "divider"}, header(msg("home.topics", lang))]
+    blocks = [
+        header(msg("home.title", lang)),
+        *sections(msg("home.usage", lang)),
+        context(msg("home.shortcut", lang)),
+        {"type": "divider"},
+        *sections(f"*{msg('home.examples', lang)}*\n" + "\n".join(f"• `{e}`" for e in EXAMPLES)),
+        *sections(_command_lines(lang)),
+        {"type": "divider"},
+        header(msg("home.topics", lang)),
+    ]
     topics = [f"• `{e.id}` {slackfmt.escape(e.title.get(lang))}" for e in entries_]
     blocks += sections("\n".join(topics))
     if len(blocks) > MAX_HOME_BLOCKS:

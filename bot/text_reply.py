@@ -28,7 +28,9 @@ def _explanation(expl: Any, lang: str) -> str:
     try:
         from bot.text_explain import render_explanation
     except ImportError:  # the CLI renderer is not in this build yet: a plain fallback
-        return "\n".join(f"{m.entry.id}: {m.entry.title.get(lang)} — {m.entry.summary.get(lang)}" for m in expl.matches)
+        return "\n".join(
+            f"{m.entry.id}: {m.entry.title.get(lang)} — {m.entry.summary.get(lang)}" for m in expl.matches
+        )
     return render_explanation(expl, lang)
 
 

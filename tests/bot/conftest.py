@@ -41,8 +41,12 @@ class Running:
     stub: SlackStub
 
     def command(self, text: str, name: str = "r1", user: str = "U1", channel: str = "C1") -> Any:
-        return signed_post(self.url, slash_body(text, self.stub.response_url(name), user, channel), SECRET,
-                           "application/x-www-form-urlencoded")
+        return signed_post(
+            self.url,
+            slash_body(text, self.stub.response_url(name), user, channel),
+            SECRET,
+            "application/x-www-form-urlencoded",
+        )
 
     def event(self, event: dict[str, Any], event_id: str, headers: dict[str, str] | None = None) -> Any:
         return signed_post(self.url, event_body(event, event_id), SECRET, "application/json", headers)

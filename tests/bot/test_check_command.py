@@ -30,8 +30,13 @@ def dns() -> Iterator[DnsServer]:
 def _bot(kb, settings, dns, **overrides) -> tuple[SlackStub, Running, object, threading.Thread]:
     host, port = dns.nameserver.rsplit(":", 1)
     stub = SlackStub().__enter__()
-    bot, server, thread = start_bot(stub, replace(settings, api_url=stub.api_url, nameservers=((host, int(port)),),
-                                                  check_timeout=2.0, **overrides), kb)
+    bot, server, thread = start_bot(
+        stub,
+        replace(
+            settings, api_url=stub.api_url, nameservers=((host, int(port)),), check_timeout=2.0, **overrides
+        ),
+        kb,
+    )
     return stub, Running(f"http://127.0.0.1:{server.effective_port}/slack/events", bot, stub), server, thread
 
 
@@ -55,8 +60,11 @@ def test_check_acks_at_once_posts_progress_and_updates_it_with_the_report(checki
     stub = checking.stub
     post = stub.wait_for(lambda s: s.of("chat.postMessage"))[0].body
     assert post["channel"] == "C1" and "example.test" in post["text"]
-    final = stub.wait_for(lambda s: [u for u in s.of("chat.update") if "blocks" in u.body
-                                     and "DMARC" in json.dumps(u.body["blocks"])])[-1].body
+    final = stub.wait_for(
+        lambda s: [
+            u for u in s.of("chat.update") if "blocks" in u.body and "DMARC" in json.dumps(u.body["blocks"])
+        ]
+    )[-1].body
     updates = stub.of("chat.update")
     assert len(updates) >= 2, "expected a progress edit before the result"
     assert "done:" in updates[0].body["text"]
@@ -111,8 +119,14 @@ def test_cap_on_concurrent_checks_answers_busy_in_the_ack(checking):
 
 def test_acks_stay_fast_while_checks_run(checking):
     results: list = []
-    threads = [threading.Thread(target=lambda i=i: results.append(
-        checking.command("check example.test --no-smtp -p", name=f"n{i}", user=f"U{i}"))) for i in range(12)]
+    threads = [
+        threading.Thread(
+            target=lambda i=i: results.append(
+                checking.command("check example.test --no-smtp -p", name=f"n{i}", user=f"U{i}")
+            )
+        )
+        for i in range(12)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -123,14 +137,30 @@ def test_acks_stay_fast_while_checks_run(checking):
 
 
 def test_run_checks_button_checks_the_domain_in_the_thread(checking):
-    payload = {"type": "block_actions", "user": {"id": "U1"}, "team": {"id": "T1"}, "api_app_id": "A1",
-               "channel": {"id": "C1"}, "container": {"type": "message", "channel_id": "C1", "message_ts": "1.2"},
-               "message": {"ts": "1700000009.000100", "thread_ts": "1700000000.000001", "text": "x"},
-               "response_url": checking.stub.response_url("btn"), "trigger_id": "t",
-               "actions": [{"action_id": "run_checks", "block_id": "explain_actions", "type": "button",
-                            "value": "example.test", "action_ts": "1"}]}
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U1"},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "channel": {"id": "C1"},
+        "container": {"type": "message", "channel_id": "C1", "message_ts": "1.2"},
+        "message": {"ts": "1700000009.000100", "thread_ts": "1700000000.000001", "text": "x"},
+        "response_url": checking.stub.response_url("btn"),
+        "trigger_id": "t",
+        "actions": [
+            {
+                "action_id": "run_checks",
+                "block_id": "explain_actions",
+                "type": "button",
+                "value": "example.test",
+                "action_ts": "1",
+            }
+        ],
+    }
     resp = checking.interactive(payload)
     assert resp.status == 200 and resp.seconds < 1.0
     post = checking.stub.wait_for(lambda s: s.of("chat.postMessage"))[0].body
     assert post["thread_ts"] == "1700000000.000001"
-    checking.stub.wait_for(lambda s: any("DMARC" in json.dumps(u.body.get("blocks", "")) for u in s.of("chat.update")))
+    checking.stub.wait_for(
+        lambda s: any("DMARC" in json.dumps(u.body.get("blocks", "")) for u in s.of("chat.update"))
+    )

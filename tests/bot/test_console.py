@@ -22,9 +22,11 @@ BOUNCE_LINES = [
     "    <anna@example.net>: Recipient address rejected: User unknown in virtual",
     "    mailbox table (in reply to RCPT TO command)",
 ]
-ZONE = {"example.test": [{"MX": [10, "mx.example.test"]}, {"TXT": "v=spf1 -all"}],
-        "mx.example.test": [{"A": "192.0.2.10"}],
-        "_dmarc.example.test": [{"SLOW": 0.8}, {"TXT": "v=DMARC1; p=none"}]}
+ZONE = {
+    "example.test": [{"MX": [10, "mx.example.test"]}, {"TXT": "v=spf1 -all"}],
+    "mx.example.test": [{"A": "192.0.2.10"}],
+    "_dmarc.example.test": [{"SLOW": 0.8}, {"TXT": "v=DMARC1; p=none"}],
+}
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -33,8 +35,15 @@ class Pty:
 
     def __init__(self, env: dict[str, str]) -> None:
         self.master, slave = pty.openpty()
-        self.proc = subprocess.Popen([sys.executable, "-c", ENTRY], stdin=slave, stdout=slave, stderr=slave,
-                                     env=env, cwd=REPO, close_fds=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", ENTRY],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            cwd=REPO,
+            close_fds=True,
+        )
         os.close(slave)
         self.output = ""
 

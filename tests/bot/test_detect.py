@@ -45,7 +45,9 @@ def test_chat_set_is_big_and_bilingual():
 
 
 def test_no_false_positives_on_ordinary_chat():
-    flagged = [(c["text"], detect_bounce(c["text"]).signals) for c in _chat() if detect_bounce(c["text"]).is_bounce]
+    flagged = [
+        (c["text"], detect_bounce(c["text"]).signals) for c in _chat() if detect_bounce(c["text"]).is_bounce
+    ]
     assert flagged == []
 
 
@@ -55,51 +57,69 @@ def test_detection_figures():
     p_hits = round(_rate(pastes) * len(pastes))
     c_hits = round(_rate(corpus) * len(corpus))
     combined = (p_hits + c_hits) / (len(pastes) + len(corpus))
-    print(f"\nbounce detection: tests/data/pastes.yaml {p_hits}/{len(pastes)} = {p_hits / len(pastes):.1%}; "
-          f"corpus .paste.txt {c_hits}/{len(corpus)} = {c_hits / len(corpus):.1%}; "
-          f"both {combined:.1%}; false positives {fp}/{len(chat)} = {fp / len(chat):.1%}")
+    print(
+        f"\nbounce detection: tests/data/pastes.yaml {p_hits}/{len(pastes)} = {p_hits / len(pastes):.1%}; "
+        f"corpus .paste.txt {c_hits}/{len(corpus)} = {c_hits / len(corpus):.1%}; "
+        f"both {combined:.1%}; false positives {fp}/{len(chat)} = {fp / len(chat):.1%}"
+    )
     assert combined >= MIN_DETECTION
     assert p_hits / len(pastes) >= MIN_DETECTION
 
 
-@pytest.mark.parametrize("text", [
-    "550 5.7.26 This mail has been blocked because the sender is unauthenticated. - gsmtp",
-    "Diagnostic-Code: smtp; 550 5.1.1 <anna@example.com>... User Unknown",
-    "Niedostarczalne: Faktura 11/2024",
-    "status=bounced (host mx.example.net[192.0.2.1] said: 554 5.7.1 Relay access denied (in reply to RCPT TO command))",
-    "smtplib.SMTPAuthenticationError: (535, b'5.7.8 Username and Password not accepted')",
-    "Remote Server returned '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup'",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "550 5.7.26 This mail has been blocked because the sender is unauthenticated. - gsmtp",
+        "Diagnostic-Code: smtp; 550 5.1.1 <anna@example.com>... User Unknown",
+        "Niedostarczalne: Faktura 11/2024",
+        "status=bounced (host mx.example.net[192.0.2.1] said: 554 5.7.1 Relay access denied "
+        "(in reply to RCPT TO command))",
+        "smtplib.SMTPAuthenticationError: (535, b'5.7.8 Username and Password not accepted')",
+        "Remote Server returned '550 5.1.10 RESOLVER.ADR.RecipientNotFound; "
+        "Recipient not found by SMTP address lookup'",
+    ],
+)
 def test_typical_pastes_are_bounces(text):
     assert detect_bounce(text).is_bounce
 
 
-@pytest.mark.parametrize("text", [
-    "ticket 421 closed", "we have 550 users now", "deploy 5.1.1 done", "logs in index app-prod-2024.11.28",
-    "HTTP 421 Misdirected Request from the ingress", "my mailbox is full lol", "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ticket 421 closed",
+        "we have 550 users now",
+        "deploy 5.1.1 done",
+        "logs in index app-prod-2024.11.28",
+        "HTTP 421 Misdirected Request from the ingress",
+        "my mailbox is full lol",
+        "",
+    ],
+)
 def test_plain_chat_is_not(text):
     assert not detect_bounce(text).is_bounce
 
 
-@pytest.mark.parametrize("text,kind", [
-    ("password: Zima2024!", "password"),
-    ("hasło=Tajne123", "password"),
-    ("AUTH PLAIN AHVzZXIAcGFzc3dvcmQ=", "smtp-auth-plain"),
-    ("C: AHVzZXIAcGFzc3dvcmQ=", "smtp-auth-plain"),
-    ("334 VXNlcm5hbWU6\namFuQGV4YW1wbGUucGw=", "smtp-auth-login"),
-    ("SLACK_BOT_TOKEN=xoxb-1234567890-abcdefghijkl", "slack-token"),
-    ("aws key AKIAABCDEFGHIJKLMNOP", "aws-access-key"),
-    ("api_key: 0123456789abcdef0123456789abcdef", "api-key"),
-    ("-----BEGIN RSA PRIVATE KEY-----", "private-key"),
-])
+@pytest.mark.parametrize(
+    "text,kind",
+    [
+        ("password: Zima2024!", "password"),
+        ("hasło=Tajne123", "password"),
+        ("AUTH PLAIN AHVzZXIAcGFzc3dvcmQ=", "smtp-auth-plain"),
+        ("C: AHVzZXIAcGFzc3dvcmQ=", "smtp-auth-plain"),
+        ("334 VXNlcm5hbWU6\namFuQGV4YW1wbGUucGw=", "smtp-auth-login"),
+        ("SLACK_BOT_TOKEN=xoxb-1234567890-abcdefghijkl", "slack-token"),
+        ("aws key AKIAABCDEFGHIJKLMNOP", "aws-access-key"),
+        ("api_key: 0123456789abcdef0123456789abcdef", "api-key"),
+        ("-----BEGIN RSA PRIVATE KEY-----", "private-key"),
+    ],
+)
 def test_secrets_are_found_and_redacted(text, kind):
     hits = find_secrets(text)
     assert kind in {h.kind for h in hits}
     cleaned = redact(text, hits)
     assert "[redacted]" in cleaned
     for h in hits:
-        assert text[h.start:h.end] not in cleaned
+        assert text[h.start : h.end] not in cleaned
 
 
 def test_ordinary_text_has_no_secrets():

@@ -9,18 +9,39 @@ from tests.bot.test_message_event import BOUNCE
 
 
 def _block_action(running, action_id, value):
-    return {"type": "block_actions", "user": {"id": "U1"}, "team": {"id": "T1"}, "api_app_id": "A1",
-            "channel": {"id": "C1"}, "container": {"type": "message", "channel_id": "C1", "message_ts": "1.5"},
-            "message": {"ts": "1700000005.000100", "thread_ts": "1700000000.000001", "text": "x"},
-            "response_url": running.stub.response_url("act"), "trigger_id": "t",
-            "actions": [{"action_id": action_id, "block_id": "explain_actions", "type": "button",
-                         "value": value, "action_ts": "1"}]}
+    return {
+        "type": "block_actions",
+        "user": {"id": "U1"},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "channel": {"id": "C1"},
+        "container": {"type": "message", "channel_id": "C1", "message_ts": "1.5"},
+        "message": {"ts": "1700000005.000100", "thread_ts": "1700000000.000001", "text": "x"},
+        "response_url": running.stub.response_url("act"),
+        "trigger_id": "t",
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "explain_actions",
+                "type": "button",
+                "value": value,
+                "action_ts": "1",
+            }
+        ],
+    }
 
 
 def test_shortcut_explains_the_message_ephemerally(running):
-    payload = {"type": "message_action", "callback_id": "explain_bounce", "trigger_id": "t", "team": {"id": "T1"},
-               "user": {"id": "U1"}, "channel": {"id": "C1"}, "response_url": running.stub.response_url("sc"),
-               "message": {"type": "message", "user": "U2", "ts": "1700000006.000100", "text": BOUNCE}}
+    payload = {
+        "type": "message_action",
+        "callback_id": "explain_bounce",
+        "trigger_id": "t",
+        "team": {"id": "T1"},
+        "user": {"id": "U1"},
+        "channel": {"id": "C1"},
+        "response_url": running.stub.response_url("sc"),
+        "message": {"type": "message", "user": "U2", "ts": "1700000006.000100", "text": BOUNCE},
+    }
     resp = running.interactive(payload)
     assert resp.status == 200 and resp.seconds < 1.0
     body = running.stub.wait_for(lambda s: s.of("response"))[0].body
@@ -29,16 +50,25 @@ def test_shortcut_explains_the_message_ephemerally(running):
 
 
 def test_shortcut_on_an_empty_message_still_answers(running):
-    payload = {"type": "message_action", "callback_id": "explain_bounce", "trigger_id": "t", "team": {"id": "T1"},
-               "user": {"id": "U1"}, "channel": {"id": "C1"}, "response_url": running.stub.response_url("sc2"),
-               "message": {"type": "message", "user": "U2", "ts": "1700000006.000200", "text": ""}}
+    payload = {
+        "type": "message_action",
+        "callback_id": "explain_bounce",
+        "trigger_id": "t",
+        "team": {"id": "T1"},
+        "user": {"id": "U1"},
+        "channel": {"id": "C1"},
+        "response_url": running.stub.response_url("sc2"),
+        "message": {"type": "message", "user": "U2", "ts": "1700000006.000200", "text": ""},
+    }
     running.interactive(payload)
     body = running.stub.wait_for(lambda s: s.of("response"))[0].body
     assert body["text"]
 
 
 def test_show_fix_in_other_language(running):
-    resp = running.interactive(_block_action(running, "show_other_lang", json.dumps({"id": "user-unknown", "lang": "pl"})))
+    resp = running.interactive(
+        _block_action(running, "show_other_lang", json.dumps({"id": "user-unknown", "lang": "pl"}))
+    )
     assert resp.status == 200
     body = running.stub.wait_for(lambda s: s.of("chat.postEphemeral"))[0].body
     assert body["user"] == "U1" and body["thread_ts"] == "1700000000.000001"

@@ -13,15 +13,26 @@ from bot import slack_app
 REPO = Path(__file__).resolve().parents[2]
 MANIFEST = yaml.safe_load((REPO / "manifest.yml").read_text())
 #: Slack's scope for each bot event and Web API method we use (None: no scope needed)
-EVENT_SCOPES = {"message.channels": "channels:history", "message.groups": "groups:history",
-                "message.im": "im:history", "app_mention": "app_mentions:read", "app_home_opened": None}
-METHOD_SCOPES = {"chat_postMessage": "chat:write", "chat_update": "chat:write", "chat_postEphemeral": "chat:write",
-                 "views_publish": None}
+EVENT_SCOPES = {
+    "message.channels": "channels:history",
+    "message.groups": "groups:history",
+    "message.im": "im:history",
+    "app_mention": "app_mentions:read",
+    "app_home_opened": None,
+}
+METHOD_SCOPES = {
+    "chat_postMessage": "chat:write",
+    "chat_update": "chat:write",
+    "chat_postEphemeral": "chat:write",
+    "views_publish": None,
+}
 
 
 def _web_api_methods() -> set[str]:
     source = "\n".join(p.read_text() for p in (REPO / "bot").glob("*.py"))
-    return set(re.findall(r"\bclient\.((?:chat|views|users|conversations|files|reactions|pins|apps)_\w+)", source))
+    return set(
+        re.findall(r"\bclient\.((?:chat|views|users|conversations|files|reactions|pins|apps)_\w+)", source)
+    )
 
 
 def test_command_shortcut_and_events_match_the_registered_listeners():
@@ -56,13 +67,34 @@ def test_every_declared_entry_point_reaches_a_listener(running):
         event = {"type": etype, "user": "U9", "channel": "C9", "ts": "1.1", "text": "hi", "tab": "messages"}
         assert running.event(event, f"Ev-{kind}").status == 200, kind
     for shortcut in MANIFEST["features"]["shortcuts"]:
-        payload = {"type": "message_action", "callback_id": shortcut["callback_id"], "trigger_id": "t",
-                   "team": {"id": "T1"}, "user": {"id": "U9"}, "channel": {"id": "C9"},
-                   "response_url": running.stub.response_url("m"), "message": {"ts": "1.1", "text": "hi"}}
+        payload = {
+            "type": "message_action",
+            "callback_id": shortcut["callback_id"],
+            "trigger_id": "t",
+            "team": {"id": "T1"},
+            "user": {"id": "U9"},
+            "channel": {"id": "C9"},
+            "response_url": running.stub.response_url("m"),
+            "message": {"ts": "1.1", "text": "hi"},
+        }
         assert running.interactive(payload).status == 200
     for action in slack_app.ACTIONS:
-        payload = {"type": "block_actions", "user": {"id": "U9"}, "team": {"id": "T1"}, "channel": {"id": "C9"},
-                   "message": {"ts": "1.1"}, "response_url": running.stub.response_url("a"), "trigger_id": "t",
-                   "actions": [{"action_id": action, "block_id": "b", "type": "button",
-                                "value": json.dumps({"id": "spf-fail", "lang": "en"}), "action_ts": "1"}]}
+        payload = {
+            "type": "block_actions",
+            "user": {"id": "U9"},
+            "team": {"id": "T1"},
+            "channel": {"id": "C9"},
+            "message": {"ts": "1.1"},
+            "response_url": running.stub.response_url("a"),
+            "trigger_id": "t",
+            "actions": [
+                {
+                    "action_id": action,
+                    "block_id": "b",
+                    "type": "button",
+                    "value": json.dumps({"id": "spf-fail", "lang": "en"}),
+                    "action_ts": "1",
+                }
+            ],
+        }
         assert running.interactive(payload).status == 200, action

@@ -11,16 +11,27 @@ import pytest
 from tests.bot.conftest import start_bot
 from tests.servers.slack_api import BOT_ID, BOT_USER, SlackStub
 
-BOUNCE = ("This is the mail system at host mail.example.com.\n\nI'm sorry to have to inform you that your message "
-          "could not\nbe delivered to one or more recipients.\n\n&lt;<mailto:anna@example.net|anna@example.net>&gt;: "
-          "host mx.example.net[192.0.2.10] said: 550 5.1.1\n    &lt;anna@example.net&gt;: Recipient address rejected: "
-          "User unknown in virtual mailbox table (in reply to RCPT TO command)")
+BOUNCE = (
+    "This is the mail system at host mail.example.com.\n\nI'm sorry to have to inform you that your message "
+    "could not\nbe delivered to one or more recipients.\n\n"
+    "&lt;<mailto:anna@example.net|anna@example.net>&gt;: "
+    "host mx.example.net[192.0.2.10] said: 550 5.1.1\n    &lt;anna@example.net&gt;: "
+    "Recipient address rejected: "
+    "User unknown in virtual mailbox table (in reply to RCPT TO command)"
+)
 CHAT = "deploy of 5.1.1 is done, 550 users migrated, smoke tests green"
 
 
 def _msg(text, ts="1700000000.000100", channel="C1", user="U1", **extra):
-    return {"type": "message", "channel": channel, "user": user, "text": text, "ts": ts,
-            "channel_type": "channel", **extra}
+    return {
+        "type": "message",
+        "channel": channel,
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "channel_type": "channel",
+        **extra,
+    }
 
 
 def _settle(seconds=0.6):
@@ -42,7 +53,9 @@ def test_pasted_bounce_gets_one_threaded_reply_with_buttons(running):
 def test_retry_of_the_same_event_never_replies_twice(running):
     running.event(_msg(BOUNCE), "EvRetry")
     running.stub.wait_for(lambda s: s.of("chat.postMessage"))
-    resp = running.event(_msg(BOUNCE), "EvRetry", headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    resp = running.event(
+        _msg(BOUNCE), "EvRetry", headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    )
     assert resp.status == 200
     _settle()
     assert len(running.stub.of("chat.postMessage")) == 1
@@ -59,22 +72,34 @@ def test_same_message_as_message_and_app_mention_gets_one_reply(running):
 
 
 def test_mention_with_a_question_is_answered_in_thread(running):
-    running.event({"type": "app_mention", "channel": "C1", "user": "U1", "ts": "1700000002.000300",
-                   "text": f"<@{BOT_USER}> jak ustawić reverse dns?"}, "EvQ")
+    running.event(
+        {
+            "type": "app_mention",
+            "channel": "C1",
+            "user": "U1",
+            "ts": "1700000002.000300",
+            "text": f"<@{BOT_USER}> jak ustawić reverse dns?",
+        },
+        "EvQ",
+    )
     post = running.stub.wait_for(lambda s: s.of("chat.postMessage"))[0].body
     assert post["thread_ts"] == "1700000002.000300"
     assert "reverse-dns-ptr" in json.dumps(post["blocks"])
     assert "Jak naprawić" in json.dumps(post["blocks"], ensure_ascii=False)  # answered in Polish
 
 
-@pytest.mark.parametrize("event", [
-    _msg(CHAT),
-    _msg(BOUNCE, user=BOT_USER, bot_id=BOT_ID),                      # our own message
-    _msg(BOUNCE, bot_id="BOTHER", subtype="bot_message"),            # another bot's
-    {**_msg(BOUNCE), "subtype": "message_changed", "message": {"text": BOUNCE}},  # an edit
-    {"type": "message", "subtype": "message_deleted", "channel": "C1", "ts": "1.2", "deleted_ts": "1.1"},
-    _msg(BOUNCE, user="USLACKBOT"),
-], ids=["chat", "self", "other-bot", "edit", "delete", "slackbot"])
+@pytest.mark.parametrize(
+    "event",
+    [
+        _msg(CHAT),
+        _msg(BOUNCE, user=BOT_USER, bot_id=BOT_ID),  # our own message
+        _msg(BOUNCE, bot_id="BOTHER", subtype="bot_message"),  # another bot's
+        {**_msg(BOUNCE), "subtype": "message_changed", "message": {"text": BOUNCE}},  # an edit
+        {"type": "message", "subtype": "message_deleted", "channel": "C1", "ts": "1.2", "deleted_ts": "1.1"},
+        _msg(BOUNCE, user="USLACKBOT"),
+    ],
+    ids=["chat", "self", "other-bot", "edit", "delete", "slackbot"],
+)
 def test_noise_gets_no_reply(running, event):
     assert running.event(event, "EvNoise").status == 200
     _settle()
@@ -94,16 +119,27 @@ def test_secret_in_a_paste_is_warned_about_ephemerally_and_never_echoed(running)
 
 
 def test_direct_message_is_always_answered(running):
-    running.event({"type": "message", "channel": "D1", "channel_type": "im", "user": "U1",
-                   "ts": "1700000004.000500", "text": "kb show spf-fail"}, "EvDM")
+    running.event(
+        {
+            "type": "message",
+            "channel": "D1",
+            "channel_type": "im",
+            "user": "U1",
+            "ts": "1700000004.000500",
+            "text": "kb show spf-fail",
+        },
+        "EvDM",
+    )
     post = running.stub.wait_for(lambda s: s.of("chat.postMessage"))[0].body
     assert post["channel"] == "D1" and "spf-fail" in json.dumps(post["blocks"])
 
 
 def test_operator_can_limit_detection_to_channels_or_turn_it_off(kb, settings):
-    for overrides, channel, expected in (({"channels": frozenset({"CALLOWED"})}, "COTHER", 0),
-                                         ({"channels": frozenset({"CALLOWED"})}, "CALLOWED", 1),
-                                         ({"passive": False}, "C1", 0)):
+    for overrides, channel, expected in (
+        ({"channels": frozenset({"CALLOWED"})}, "COTHER", 0),
+        ({"channels": frozenset({"CALLOWED"})}, "CALLOWED", 1),
+        ({"passive": False}, "C1", 0),
+    ):
         with SlackStub() as stub:
             bot, server, thread = start_bot(stub, replace(settings, api_url=stub.api_url, **overrides), kb)
             try:

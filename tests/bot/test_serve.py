@@ -27,8 +27,14 @@ def _env(**extra: str) -> dict[str, str]:
 
 @contextmanager
 def _process(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen]:
-    proc = subprocess.Popen([sys.executable, "-c", ENTRY, *args], env=env, cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", ENTRY, *args],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         yield proc
     finally:
@@ -55,11 +61,18 @@ def _wait_line(proc: subprocess.Popen, pattern: str, timeout: float = 20.0) -> r
 
 
 def test_http_mode_serves_signed_commands_and_stops_on_sigterm():
-    with SlackStub() as stub, _process(["serve", "--http", "--port", "0", "--host", "127.0.0.1"], _env(
-            SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=stub.api_url)) as proc:
+    with (
+        SlackStub() as stub,
+        _process(
+            ["serve", "--http", "--port", "0", "--host", "127.0.0.1"],
+            _env(SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=stub.api_url),
+        ) as proc,
+    ):
         port = _wait_line(proc, r"listening on http://127\.0\.0\.1:(\d+)/slack/events").group(1)
         url = f"http://127.0.0.1:{port}/slack/events"
-        resp = signed_post(url, slash_body("help", stub.response_url("s")), SECRET, "application/x-www-form-urlencoded")
+        resp = signed_post(
+            url, slash_body("help", stub.response_url("s")), SECRET, "application/x-www-form-urlencoded"
+        )
         assert resp.status == 200 and resp.seconds < 1.0
         stub.wait_for(lambda s: s.of("response"))
         assert stub.of("auth.test")
@@ -70,29 +83,58 @@ def test_http_mode_serves_signed_commands_and_stops_on_sigterm():
 def test_socket_mode_connects_acks_envelopes_and_answers():
     with SlackStub() as stub, SocketModeStub() as sm:
         stub.socket_url = sm.url
-        with _process(["serve"], _env(SLACK_BOT_TOKEN="xoxb-test", SLACK_APP_TOKEN="xapp-1-test",
-                                      SLACK_API_URL=stub.api_url)) as proc:
+        with _process(
+            ["serve"],
+            _env(SLACK_BOT_TOKEN="xoxb-test", SLACK_APP_TOKEN="xapp-1-test", SLACK_API_URL=stub.api_url),
+        ) as proc:
             _wait_line(proc, r"connected to Slack \(Socket Mode\)")
             assert sm.connected.wait(10)
             assert stub.of("apps.connections.open")
-            payload = {"command": "/smtp", "text": "kb show spf-fail", "user_id": "U1", "channel_id": "C1",
-                       "team_id": "T1", "response_url": stub.response_url("sm"), "trigger_id": "t", "token": "x"}
-            sm.push({"envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
-                     "payload": payload})
+            payload = {
+                "command": "/smtp",
+                "text": "kb show spf-fail",
+                "user_id": "U1",
+                "channel_id": "C1",
+                "team_id": "T1",
+                "response_url": stub.response_url("sm"),
+                "trigger_id": "t",
+                "token": "x",
+            }
+            sm.push(
+                {
+                    "envelope_id": "env-1",
+                    "type": "slash_commands",
+                    "accepts_response_payload": True,
+                    "payload": payload,
+                }
+            )
             body = stub.wait_for(lambda s: s.of("response"))[0].body
             assert "spf-fail" in json.dumps(body["blocks"])
             stub.wait_for(lambda s: any(r.get("envelope_id") == "env-1" for r in sm.received))
 
 
 def test_serve_without_tokens_is_one_line_and_exit_2():
-    proc = subprocess.run([sys.executable, "-c", ENTRY, "serve", "--http"], env=_env(), cwd=REPO,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", ENTRY, "serve", "--http"],
+        env=_env(),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "SLACK_BOT_TOKEN" in proc.stderr
 
 
 def test_oauth_variables_are_refused_rather_than_silently_switching_modes():
-    proc = subprocess.run([sys.executable, "-c", ENTRY, "serve", "--http"], cwd=REPO, capture_output=True, text=True,
-                          env=_env(SLACK_BOT_TOKEN="xoxb-x", SLACK_SIGNING_SECRET="s", SLACK_CLIENT_ID="1",
-                                   SLACK_CLIENT_SECRET="2"), timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", ENTRY, "serve", "--http"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=_env(
+            SLACK_BOT_TOKEN="xoxb-x", SLACK_SIGNING_SECRET="s", SLACK_CLIENT_ID="1", SLACK_CLIENT_SECRET="2"
+        ),
+        timeout=60,
+    )
     assert proc.returncode == 2 and "SLACK_CLIENT_ID" in proc.stderr

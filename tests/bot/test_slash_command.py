@@ -36,7 +36,10 @@ def test_unknown_command_answers_with_help_not_silence(running):
 
 
 def test_explain_posts_in_channel_with_entry_and_escapes_user_text(running):
-    running.command("explain 550 5.7.26 <!channel> This mail has been blocked because the sender is unauthenticated. gsmtp")
+    running.command(
+        "explain 550 5.7.26 <!channel> This mail has been blocked because the sender "
+        "is unauthenticated. gsmtp"
+    )
     body = _responses(running.stub)[0].body
     assert body["response_type"] == "in_channel"
     dumped = json.dumps(body["blocks"])
@@ -78,8 +81,12 @@ def test_bad_signature_is_refused(running):
 
 
 def test_url_verification_echoes_challenge(running):
-    resp = signed_post(running.url, json.dumps({"type": "url_verification", "challenge": "abc123", "token": "x"}),
-                       "test-secret", "application/json")
+    resp = signed_post(
+        running.url,
+        json.dumps({"type": "url_verification", "challenge": "abc123", "token": "x"}),
+        "test-secret",
+        "application/json",
+    )
     assert resp.status == 200 and "abc123" in resp.body
 
 

@@ -16,7 +16,9 @@ from checks.model import Finding, Report, Status
 
 
 def test_unformat_undoes_slack_formatting():
-    raw = "&lt;<mailto:a@b.example|a@b.example>&gt;: host <http://mx.example|mx.example> said &amp; <@U123> hi"
+    raw = (
+        "&lt;<mailto:a@b.example|a@b.example>&gt;: host <http://mx.example|mx.example> said &amp; <@U123> hi"
+    )
     assert slackfmt.unformat(raw) == "<a@b.example>: host mx.example said &  hi"
 
 
@@ -33,8 +35,16 @@ def test_code_block_cannot_be_closed_early():
 
 
 def _report(n: int) -> Report:
-    findings = tuple(Finding(f"area{i % 60}.check", Status.PASS if i % 3 else Status.FAIL, f"<!here> host{i}",
-                             "x" * 400 + " <@U1>", kb="spf-fail") for i in range(n))
+    findings = tuple(
+        Finding(
+            f"area{i % 60}.check",
+            Status.PASS if i % 3 else Status.FAIL,
+            f"<!here> host{i}",
+            "x" * 400 + " <@U1>",
+            kb="spf-fail",
+        )
+        for i in range(n)
+    )
     return Report("example.com", "domain", 1234, findings)
 
 
@@ -52,7 +62,7 @@ def test_report_respects_block_kit_limits_and_escapes(n):
 
 
 def test_sections_split_long_text():
-    blocks = slack_render.sections("\n".join("line %d %s" % (i, "y" * 100) for i in range(200)))
+    blocks = slack_render.sections("\n".join(f"line {i} {'y' * 100}" for i in range(200)))
     assert len(blocks) > 1 and all(len(b["text"]["text"]) <= 3000 for b in blocks)
 
 
@@ -70,7 +80,9 @@ def test_store_dedupe_and_rate_limit_with_a_clock():
 
 
 def test_parse_commands():
-    assert parse("/smtp check example.com -p").private and parse("check -p example.com").args == ("example.com",)
+    assert parse("/smtp check example.com -p").private and parse("check -p example.com").args == (
+        "example.com",
+    )
     cmd = parse("/smtp -p check example.com --dkim-selector s1")
     assert (cmd.name, cmd.args, cmd.private) == ("check", ("example.com", "--dkim-selector", "s1"), True)
     assert parse("explain 550 5.1.1 -p inside a paste").private is False
@@ -82,19 +94,34 @@ def test_router_replies(kb):
     assert router.handle(Request("help")).kind == "help"
     unknown = router.handle(Request("/smtp frobnicate"))
     assert unknown.kind == "help" and "frobnicate" in unknown.message
-    assert router.handle(Request("/smtp 550 5.1.1 The email account that you tried to reach does not exist")).kind == "explanation"
+    assert (
+        router.handle(
+            Request("/smtp 550 5.1.1 The email account that you tried to reach does not exist")
+        ).kind
+        == "explanation"
+    )
     assert router.handle(Request("lang xx")).kind == "error"
     assert router.handle(Request("lang pl", user="U7")).lang == "pl"
     assert router.handle(Request("help", user="U7")).lang == "pl"
     assert router.handle(Request("kb show spf-fail")).entry.id == "spf-fail"
     assert router.handle(Request("spf onlyone")).kind == "error"
-    assert "entries" in router.handle(Request("about")).message or "wpis" in router.handle(Request("about")).message
+    assert (
+        "entries" in router.handle(Request("about")).message
+        or "wpis" in router.handle(Request("about")).message
+    )
 
 
 def test_settings_from_environment():
-    s = load({"SLACK_API_URL": "http://127.0.0.1:9/api", "SMTPBOT_CHANNELS": "C1, C2", "SMTPBOT_PASSIVE": "0",
-              "SMTPBOT_ALLOW_PRIVATE": "1", "SMTPBOT_NAMESERVERS": "127.0.0.1:5353,[::1]:53,10.0.0.1",
-              "SMTPBOT_CHECK_WORKERS": "nonsense"})
+    s = load(
+        {
+            "SLACK_API_URL": "http://127.0.0.1:9/api",
+            "SMTPBOT_CHANNELS": "C1, C2",
+            "SMTPBOT_PASSIVE": "0",
+            "SMTPBOT_ALLOW_PRIVATE": "1",
+            "SMTPBOT_NAMESERVERS": "127.0.0.1:5353,[::1]:53,10.0.0.1",
+            "SMTPBOT_CHECK_WORKERS": "nonsense",
+        }
+    )
     assert s.api_url == "http://127.0.0.1:9/api/" and s.channels == {"C1", "C2"} and not s.passive
     assert s.allow_private and s.check_workers == 4
     assert s.nameservers == (("127.0.0.1", 5353), ("::1", 53), ("10.0.0.1", 53))

@@ -91,11 +91,22 @@ class SlackStub:
             return self.overrides[path]
         method = path.rsplit("/", 1)[-1]
         if method == "auth.test":
-            return 200, {"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": TEAM,
-                         "team": "Test", "user": "smtpbot", "url": "https://test.slack.com/"}
+            return 200, {
+                "ok": True,
+                "user_id": BOT_USER,
+                "bot_id": BOT_ID,
+                "team_id": TEAM,
+                "team": "Test",
+                "user": "smtpbot",
+                "url": "https://test.slack.com/",
+            }
         if method == "chat.postMessage":
-            return 200, {"ok": True, "channel": body.get("channel"), "ts": f"{time.time():.0f}.{next(self._ts):06d}",
-                         "message": {"text": body.get("text")}}
+            return 200, {
+                "ok": True,
+                "channel": body.get("channel"),
+                "ts": f"{time.time():.0f}.{next(self._ts):06d}",
+                "message": {"text": body.get("text")},
+            }
         if method == "apps.connections.open":
             return 200, {"ok": True, "url": self.socket_url}
         return 200, {"ok": True}
@@ -161,14 +172,29 @@ class Response:
     seconds: float
 
 
-def signed_post(url: str, body: str, secret: str, content_type: str, headers: dict[str, str] | None = None,
-                timestamp: int | None = None, timeout: float = 10.0) -> Response:
+def signed_post(
+    url: str,
+    body: str,
+    secret: str,
+    content_type: str,
+    headers: dict[str, str] | None = None,
+    timestamp: int | None = None,
+    timeout: float = 10.0,
+) -> Response:
     """POST `body` to the bot with Slack's v0 signature; returns status, body and the time to answer."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
     signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
-    request = urllib.request.Request(url, data=body.encode(), method="POST", headers={
-        "Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature,
-        **(headers or {})})
+    request = urllib.request.Request(
+        url,
+        data=body.encode(),
+        method="POST",
+        headers={
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": signature,
+            **(headers or {}),
+        },
+    )
     start = time.monotonic()
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:
@@ -178,16 +204,36 @@ def signed_post(url: str, body: str, secret: str, content_type: str, headers: di
 
 
 def slash_body(text: str, response_url: str, user: str = "U1", channel: str = "C1") -> str:
-    return urllib.parse.urlencode({
-        "token": "x", "team_id": TEAM, "channel_id": channel, "channel_name": "ops", "user_id": user,
-        "user_name": "ola", "command": "/smtp", "text": text, "response_url": response_url,
-        "trigger_id": "1.2.3", "api_app_id": "A1"})
+    return urllib.parse.urlencode(
+        {
+            "token": "x",
+            "team_id": TEAM,
+            "channel_id": channel,
+            "channel_name": "ops",
+            "user_id": user,
+            "user_name": "ola",
+            "command": "/smtp",
+            "text": text,
+            "response_url": response_url,
+            "trigger_id": "1.2.3",
+            "api_app_id": "A1",
+        }
+    )
 
 
 def event_body(event: dict[str, Any], event_id: str) -> str:
-    return json.dumps({"token": "x", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback",
-                       "event_id": event_id, "event_time": int(time.time()), "event": event,
-                       "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}]})
+    return json.dumps(
+        {
+            "token": "x",
+            "team_id": TEAM,
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": event,
+            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+        }
+    )
 
 
 def interactive_body(payload: dict[str, Any]) -> str:
@@ -229,8 +275,11 @@ class SocketModeStub:
     def _send(self, opcode: int, payload: bytes) -> None:
         header = bytes([0x80 | opcode])
         n = len(payload)
-        header += bytes([n]) if n < 126 else (bytes([126]) + struct.pack("!H", n) if n < 65536
-                                              else bytes([127]) + struct.pack("!Q", n))
+        header += (
+            bytes([n])
+            if n < 126
+            else (bytes([126]) + struct.pack("!H", n) if n < 65536 else bytes([127]) + struct.pack("!Q", n))
+        )
         with self._send_lock:
             assert self._conn is not None
             self._conn.sendall(header + payload)
@@ -254,14 +303,21 @@ class SocketModeStub:
                 request += conn.recv(4096)
             except TimeoutError:
                 continue
-        key = next(line.split(b":", 1)[1].strip() for line in request.split(b"\r\n")
-                   if line.lower().startswith(b"sec-websocket-key"))
+        key = next(
+            line.split(b":", 1)[1].strip()
+            for line in request.split(b"\r\n")
+            if line.lower().startswith(b"sec-websocket-key")
+        )
         accept = base64.b64encode(hashlib.sha1(key + _WS_GUID).digest())
-        conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+        conn.sendall(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+        )
         self._conn = conn
-        self._send(0x1, json.dumps({"type": "hello", "num_connections": 1,
-                                    "connection_info": {"app_id": "A1"}}).encode())
+        self._send(
+            0x1,
+            json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}}).encode(),
+        )
         self.connected.set()
         self._read_frames(conn)
 
@@ -301,11 +357,11 @@ def _parse_frame(buf: bytes) -> tuple[int, bytes, bytes] | None:
             return None
         length, pos = struct.unpack("!Q", buf[2:10])[0], 10
     masked = buf[1] & 0x80
-    mask = buf[pos:pos + 4] if masked else b""
+    mask = buf[pos : pos + 4] if masked else b""
     pos += 4 if masked else 0
     if len(buf) < pos + length:
         return None
-    data = buf[pos:pos + length]
+    data = buf[pos : pos + length]
     if masked:
         data = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
-    return opcode, data, buf[pos + length:]
+    return opcode, data, buf[pos + length :]

@@ -22,8 +22,10 @@ from tests.servers.smtp import PKI, Script, ServerThread, aiosmtpd_server, scrip
 MX_ADDRESSES = {"mx1.silentmx.test": "127.0.0.2", "mx2.silentmx.test": "127.0.0.3", "mx3.silentmx.test": "127.0.0.4"}
 SILENT = "127.0.0.4"
 TIMEOUT = 1.0
-#: start-up of the CLI, the DNS checks and the run's bookkeeping on a busy 2-core machine
-MARGIN = 2.5
+#: the DNS checks and the run's bookkeeping on a busy 2-core machine (the run's own duration_ms)
+MARGIN = 1.5
+#: plus the interpreter's start-up and imports, for the whole process
+PROCESS_MARGIN = 6.0
 
 
 def _shared_port() -> int:
@@ -76,7 +78,8 @@ def test_cli_check_with_a_silent_mx_finishes_within_timeout_plus_margin(
                        for name, address in MX_ADDRESSES.items()}
     names = {f["subject"]: f["status"] for f in smtp_findings if f["check"] == "tls.cert-name"}
     assert set(names.values()) == {"pass"} and len(names) == 2
-    assert elapsed < TIMEOUT + MARGIN, f"took {elapsed:.2f} s"
+    assert report["duration_ms"] / 1000 < TIMEOUT + MARGIN, report["duration_ms"]
+    assert elapsed < TIMEOUT + PROCESS_MARGIN, f"took {elapsed:.2f} s"
 
 
 def _repo() -> str:

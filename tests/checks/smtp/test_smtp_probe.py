@@ -109,17 +109,20 @@ def test_endless_line_costs_nothing_like_its_length(servers: ServerThread, opts:
     assert "longer than" in got["smtp.banner"].summary
 
 
-def test_tarpit_is_bounded_by_the_probe_budget(servers: ServerThread, pki: PKI, opts: CheckOptions) -> None:
-    timeout = 0.5
-    script = Script(greeting_delay=0.45, reply_delay=0.45, starttls=pki.context(MX))
+def test_tarpit_is_bounded_by_the_probe_budget(servers: ServerThread, pki: PKI, opts: CheckOptions,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # every reply comes 0.6 s late, inside the 1 s --timeout; a budget of 2 timeouts runs out
+    # during the EHLO after STARTTLS (0.6 greeting + 0.6 EHLO + 0.6 STARTTLS + 0.6 EHLO > 2)
+    monkeypatch.setattr(smtp, "PROBE_BUDGET_TIMEOUTS", 2)
+    script = Script(greeting_delay=0.6, reply_delay=0.6, starttls=pki.context(MX))
     start = time.monotonic()
-    got = mx(opts, scripted_server(servers, script), timeout=timeout, relay_test=True)
+    got = mx(opts, scripted_server(servers, script), timeout=1.0, relay_test=True)
     elapsed = time.monotonic() - start
-    assert elapsed < smtp.PROBE_BUDGET_TIMEOUTS * timeout + 0.5
-    # every step answered within --timeout, but the whole conversation ran out of budget;
-    # what was learned before is kept, the step in progress says it could not finish
-    assert got["smtp.starttls"].status is Status.PASS
-    assert got["smtp.open-relay"].status is Status.ERROR
+    assert elapsed < 2 * 1.0 + 0.5
+    # what was learned before is kept; the step in progress says it could not finish
+    assert got["smtp.ehlo"].status is Status.PASS and got["tls.cert-valid"].status is Status.PASS
+    assert got["smtp.starttls"].status is Status.ERROR
+    assert "smtp.open-relay" not in got
 
 
 def test_slow_greeting_is_measured(servers: ServerThread, opts: CheckOptions) -> None:
@@ -220,7 +223,7 @@ def test_ehlo_name_defaults_to_the_fqdn(servers: ServerThread, opts: CheckOption
 
 
 def test_connections_per_host_are_limited_per_run(servers: ServerThread, opts: CheckOptions) -> None:
-    script = Script(greeting_delay=0.3)
+    script = Script(greeting_delay=0.6)
     port = scripted_server(servers, script)
 
     async def run() -> None:
@@ -283,4 +286,4 @@ def test_cancelled_probe_drops_its_connection_at_once(servers: ServerThread, opt
             await task
         return time.monotonic() - start
 
-    assert asyncio.run(run()) < 0.2  # no QUIT and no 2 s wait for its reply
+    assert asyncio.run(run()) < 1.0  # no QUIT and no 2 s wait for its reply

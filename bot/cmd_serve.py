@@ -68,6 +68,9 @@ def run_default(args: argparse.Namespace, env: Any) -> int:
     if not settings.has_slack:
         from bot.console import run_console
 
+        if settings.bot_token:
+            env.error("SLACK_BOT_TOKEN is set without SLACK_APP_TOKEN or SLACK_SIGNING_SECRET: console chat")
+
         return run_console(env, settings)
     http = not settings.app_token
     problem = _problem(settings, http, env.environ)

@@ -14,6 +14,7 @@ import os
 import select
 import sys
 import threading
+from dataclasses import replace
 from typing import Any, TextIO
 
 from bot import text_reply
@@ -27,6 +28,7 @@ PROMPT = "smtpbot> "
 #: in a terminal, a paste's lines arrive within milliseconds of each other; typing does not
 PASTE_GAP = 0.08
 SPINNER_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+UNLIMITED = 10**9
 QUIT_WORDS = frozenset({"quit", "exit", "/quit", "/exit"})
 
 
@@ -134,7 +136,9 @@ def answer(router: Router, text: str, stderr: TextIO, interactive: bool) -> str:
 
 def run_console(env: Any, settings: Settings, router: Router | None = None) -> int:
     """The chat loop; returns an exit status (0 at end of input)."""
-    router = router or Router(settings)
+    # the console is the operator's own terminal: chat rate limits would only get in the way
+    local = replace(settings, user_checks_per_min=UNLIMITED, channel_checks_per_min=UNLIMITED)
+    router = router or Router(local)
     interactive = env.stdin_isatty
     out: TextIO = env.stdout
     lang = "pl" if env.environ.get("LANG", "").lower().startswith("pl") else "en"

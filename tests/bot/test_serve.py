@@ -12,6 +12,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
+
 from tests.bot.conftest import SECRET
 from tests.servers.slack_api import SlackStub, SocketModeStub, signed_post, slash_body
 
@@ -80,11 +82,12 @@ def test_http_mode_serves_signed_commands_and_stops_on_sigterm():
         assert proc.wait(timeout=10) == 0
 
 
-def test_socket_mode_connects_acks_envelopes_and_answers():
+@pytest.mark.parametrize("args", [["serve"], []], ids=["serve", "bare-smtpbot"])
+def test_socket_mode_connects_acks_envelopes_and_answers(args):
     with SlackStub() as stub, SocketModeStub() as sm:
         stub.socket_url = sm.url
         with _process(
-            ["serve"],
+            args,
             _env(SLACK_BOT_TOKEN="xoxb-test", SLACK_APP_TOKEN="xapp-1-test", SLACK_API_URL=stub.api_url),
         ) as proc:
             _wait_line(proc, r"connected to Slack \(Socket Mode\)")

@@ -103,7 +103,8 @@ def _serve(settings: Settings, env: Any, *, http: bool, host: str, port: int, th
             return _serve_http(bot, env, host, port, threads, stop)
         return _serve_socket(bot, env, settings, stop)
     finally:
-        bot.shutdown(wait=False)
+        # graceful: the server stopped accepting; let running checks answer, drop the queue
+        bot.shutdown(wait=True, cancel_pending=True)
 
 
 def _serve_http(bot: Any, env: Any, host: str, port: int, threads: int, stop: threading.Event) -> int:

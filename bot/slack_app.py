@@ -68,9 +68,10 @@ class SlackBot:
         app.event("app_home_opened")(self.events.on_home)
         app.error(self._on_error)
 
-    def shutdown(self, wait: bool = True) -> None:
-        self.checks.shutdown(wait)
-        self.light.shutdown(wait)
+    def shutdown(self, wait: bool = True, cancel_pending: bool = False) -> None:
+        """Stop the pools: running checks finish when `wait`; queued ones are dropped on request."""
+        self.checks.shutdown(wait, cancel_pending)
+        self.light.shutdown(wait, cancel_pending)
 
     # -- middleware and errors ---------------------------------------------------------------------
     def _dedupe(self, body: dict[str, Any], next: Any) -> Any:  # noqa: A002 (Bolt's name)

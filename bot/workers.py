@@ -62,6 +62,6 @@ class BoundedPool:
         self.start(fn, *args, on_error=on_error)
         return True
 
-    def shutdown(self, wait: bool = True) -> None:
-        """Stop taking work; with `wait`, let running jobs finish (graceful shutdown)."""
-        self._executor.shutdown(wait=wait, cancel_futures=not wait)
+    def shutdown(self, wait: bool = True, cancel_pending: bool = False) -> None:
+        """Stop taking work; with `wait`, let running jobs finish; `cancel_pending` drops queued ones."""
+        self._executor.shutdown(wait=wait, cancel_futures=cancel_pending or not wait)

@@ -30,13 +30,13 @@ class Mode(StrEnum):
     IMPLICIT = "implicit"
 
 
-
 #: a greeting slower than this is reported (postscreen/greet_pause delay on purpose; RFC 5321
 #: §4.5.3.2 lets senders wait 5 minutes, so it is information, not a defect)
 SLOW_GREETING_S = 2.0
 #: mechanisms that carry the password itself (RFC 4616 PLAIN, draft LOGIN)
 CLEARTEXT_MECHS = frozenset({"PLAIN", "LOGIN"})
 
+#: the machine's FQDN once looked up (a fact about the host, not run state)
 _fqdn: str | None = None
 
 

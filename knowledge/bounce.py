@@ -204,9 +204,10 @@ def is_question(text: str, tf: TextFacts) -> bool:
         return False
     if _BOUNCE_MARKERS.search(stripped) and len(stripped) > 120:
         return False
+    asks = bool(_QUESTION.search(lines[0]) or "?" in stripped)
     if tf.reply_code is None and tf.status is None:
-        return not _BOUNCE_MARKERS.search(stripped)
-    return len(stripped) < 300 and bool(_QUESTION.search(stripped.splitlines()[0]) or "?" in stripped)
+        return asks or not _BOUNCE_MARKERS.search(stripped)
+    return len(stripped) < 300 and asks
 
 
 def _from_text(text: str) -> Parsed:

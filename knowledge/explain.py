@@ -11,6 +11,10 @@ from knowledge.load import KnowledgeBase
 from knowledge.match import Matcher
 from knowledge.model import CONFIDENT, Match, Parsed
 
+#: text this short that matched no bounce well is also read as a question
+SHORT_TEXT = 400
+#: a bounce match below this is too weak to stand without the question reading
+WEAK = 0.3
 #: inputs above this many bytes are cut (with a notice), not rejected
 MAX_INPUT_BYTES = 2 * 1024 * 1024
 
@@ -67,6 +71,11 @@ def explain(
         matches = matcher.match_question(parsed.text, top=top, parsed=parsed)
     else:
         matches = matcher.match_bounce(parsed, top=top)
+        if parsed.input_kind == "text" and len(parsed.text) <= SHORT_TEXT and (
+            not matches or matches[0].score < WEAK
+        ):
+            # a short line the parser took for a bounce may be a question quoting an error
+            matches = _merge(matches, matcher.match_question(parsed.text, top=top, parsed=parsed), top)
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     chosen = lang or detect_language(parsed.text if parsed.input_kind == "question" else text)
     checks: list[str] = []
@@ -80,3 +89,11 @@ def explain(
         suggested_checks=tuple(checks),
         notices=tuple(notices) + parsed.notices,
     )
+
+
+def _merge(first: list[Match], second: list[Match], top: int) -> list[Match]:
+    best: dict[str, Match] = {}
+    for m in (*first, *second):
+        if m.entry.id not in best or m.score > best[m.entry.id].score:
+            best[m.entry.id] = m
+    return sorted(best.values(), key=lambda m: -m.score)[:top]

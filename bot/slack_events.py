@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from bot import slack_render, slackfmt
-from bot.commands import Request
+from bot.commands import Reply, Request
 from bot.detect import detect_bounce, find_secrets, redact
 from bot.messages import msg
 
@@ -163,7 +163,10 @@ class EventHandlers:
             "thread_ts": message.get("thread_ts") or message.get("ts"),
         }
         text, lang = self._clean(event, user)
-        reply = self.bot.router.explain(text, lang) if text.strip() else self.bot.router.explain("", lang)
+        if text.strip():
+            reply = self.bot.router.explain(text, lang)
+        else:  # a message of only files or attachments: nothing to read
+            reply = Reply("note", lang, msg("explain.none", lang), ephemeral=True)
         respond(
             **slack_render.render(reply),
             response_type="ephemeral",

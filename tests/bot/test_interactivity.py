@@ -62,7 +62,7 @@ def test_shortcut_on_an_empty_message_still_answers(running):
     }
     running.interactive(payload)
     body = running.stub.wait_for(lambda s: s.of("response"))[0].body
-    assert body["text"]
+    assert "could not find" in body["text"] and body["response_type"] == "ephemeral"
 
 
 def test_show_fix_in_other_language(running):

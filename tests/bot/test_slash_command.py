@@ -102,3 +102,37 @@ def test_secret_in_an_explain_command_is_warned_about_and_not_echoed(running):
     calls = _responses(running.stub, 2)
     assert any(c.body.get("response_type") == "ephemeral" and "password" in c.body["text"] for c in calls)
     assert "Zima2024!x" not in json.dumps([c.body for c in running.stub.calls])
+
+
+class _BrokenKB:
+    """A knowledge base whose search fails: the bot must answer politely and keep serving."""
+
+    entries: dict = {}
+
+    def search(self, text, limit):
+        raise RuntimeError("disk on fire")
+
+    def get(self, entry_id):
+        return None
+
+
+def test_a_failure_is_a_friendly_reply_and_the_bot_keeps_running(settings, caplog):
+    from dataclasses import replace
+
+    from tests.bot.conftest import Running, start_bot
+    from tests.servers.slack_api import SlackStub
+
+    with SlackStub() as stub:
+        bot, server, _ = start_bot(stub, replace(settings, api_url=stub.api_url), _BrokenKB())
+        try:
+            r = Running(f"http://127.0.0.1:{server.effective_port}/slack/events", bot, stub)
+            assert r.command("kb spf", name="a").status == 200
+            body = stub.wait_for(lambda s: s.of("response"))[0].body
+            assert "incident" in body["text"] and body["response_type"] == "ephemeral"
+            assert "disk on fire" not in body["text"]
+            r.command("help", name="b")
+            stub.wait_for(lambda s: len(s.of("response")) >= 2)
+        finally:
+            server.close()
+            bot.shutdown()
+    assert any("disk on fire" in (r.exc_text or "") or "incident" in r.getMessage() for r in caplog.records)

@@ -27,14 +27,8 @@ def _pastes() -> list[str]:
 
 
 def _corpus() -> list[str]:
-    files = sorted(CORPUS.glob("*.paste.txt"))
-    if not files:
-        pytest.skip(f"bounce corpus not found at {CORPUS}")
-    return [f.read_text(encoding="utf-8", errors="replace") for f in files]
-
-
-def _rate(texts: list[str]) -> float:
-    return sum(detect_bounce(t).is_bounce for t in texts) / len(texts)
+    """The public bounce corpus' pastes (empty when ../shared is not beside the repo, as in CI)."""
+    return [f.read_text(encoding="utf-8", errors="replace") for f in sorted(CORPUS.glob("*.paste.txt"))]
 
 
 def test_chat_set_is_big_and_bilingual():
@@ -54,13 +48,13 @@ def test_no_false_positives_on_ordinary_chat():
 def test_detection_figures():
     chat, pastes, corpus = _chat(), _pastes(), _corpus()
     fp = sum(detect_bounce(c["text"]).is_bounce for c in chat)
-    p_hits = round(_rate(pastes) * len(pastes))
-    c_hits = round(_rate(corpus) * len(corpus))
+    p_hits = sum(detect_bounce(t).is_bounce for t in pastes)
+    c_hits = sum(detect_bounce(t).is_bounce for t in corpus)
     combined = (p_hits + c_hits) / (len(pastes) + len(corpus))
+    corpus_line = f"corpus .paste.txt {c_hits}/{len(corpus)} = {c_hits / len(corpus):.1%}; " if corpus else ""
     print(
         f"\nbounce detection: tests/data/pastes.yaml {p_hits}/{len(pastes)} = {p_hits / len(pastes):.1%}; "
-        f"corpus .paste.txt {c_hits}/{len(corpus)} = {c_hits / len(corpus):.1%}; "
-        f"both {combined:.1%}; false positives {fp}/{len(chat)} = {fp / len(chat):.1%}"
+        f"{corpus_line}all pastes {combined:.1%}; false positives {fp}/{len(chat)} = {fp / len(chat):.1%}"
     )
     assert combined >= MIN_DETECTION
     assert p_hits / len(pastes) >= MIN_DETECTION

@@ -20,7 +20,7 @@ from rapidfuzz import fuzz, process
 from knowledge.load import KnowledgeBase
 from knowledge.model import Entry, Match, Parsed
 from knowledge.prefilter import lowercase_pattern, required_literals
-from knowledge.reasons import STAGE_OVERRIDES, rank
+from knowledge.reasons import STAGE_OVERRIDES, TRANSIENT, YIELDING, rank
 from knowledge.text import fold, squash
 
 #: how much a hit in the subject/body excerpt counts against one in the diagnostic itself
@@ -217,8 +217,19 @@ class Matcher:
             if score > 0:
                 scored.append(Match(item.entry, score, tuple(ev)))
         self._status_default(parsed, scored)
-        ranked = self._rank(scored, top)
-        return self._stage_override(parsed, ranked, top)
+        ranked = self._yield(self._rank(scored, len(scored)))
+        return self._stage_override(parsed, ranked, top)[:top]
+
+    @staticmethod
+    def _yield(ranked: list[Match]) -> list[Match]:
+        """A YIELDING reason on top gives way to the best entry that names an actual cause."""
+        if not ranked or ranked[0].entry.reason not in YIELDING:
+            return ranked
+        bar = YIELDING[ranked[0].entry.reason]
+        for i, m in enumerate(ranked[1:], 1):
+            if m.entry.reason and m.entry.reason not in TRANSIENT.union(YIELDING) and m.score >= bar:
+                return [m, *ranked[:i], *ranked[i + 1:]]
+        return ranked
 
     def _stage_override(self, parsed: Parsed, ranked: list[Match], top: int) -> list[Match]:
         """Apply STAGE_OVERRIDES: the command or status the refusal came with outranks its words."""

@@ -34,6 +34,7 @@ FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("gmail-response", r"(?:response from the remote server was|error that the other server returned was|"
                            r"server returned the following error|remote server (?:replied|responded)):?\s*(?P<diag>.+)$"),
         ("transcript", r"^\s*<<<\s*(?P<diag>[45]\d\d\b.+)$"),
+        ("rcpt-then-reason", r"^<(?P<rcpt>[^>\s]+@[^>\s]+)>:\s*\n\s*(?P<diag>[A-Za-z].{8,})$"),
         ("smtplib", r"\((?P<code>[45]\d\d),\s*b?['\"](?P<diag>[\s\S]+?)['\"]\)"),
         ("phpmailer", r"SMTP (?:ERROR|Error):\s*(?:\w+ command failed:\s*)?(?P<diag>.+)$"),
         ("nodemailer", r"^(?:\w*Error):\s*(?:Invalid login|Message failed|Can't send mail[^:]*|Mail command failed|"

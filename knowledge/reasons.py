@@ -74,3 +74,10 @@ def rank(reason: str | None) -> int:
 STAGE_OVERRIDES: dict[str, tuple[frozenset[str], frozenset[str], str]] = {
     "userunknown": (frozenset({"DATA"}), frozenset({"2.0"}), "filtered"),
 }
+
+#: Reasons the sending MTA reports about its own retrying ("gave up after 5 days"): when another
+#: entry has text evidence at least this strong, that entry names the cause and wins...
+YIELDING: dict[str, float] = {"expired": 0.5}
+#: ...unless its reason is itself transient: retries exist for these, so running out of time on
+#: them is what "expired" means.
+TRANSIENT: frozenset[str] = frozenset({"networkerror", "systemerror", "onhold", "undefined"})

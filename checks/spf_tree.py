@@ -87,8 +87,10 @@ class Walker:
 
     async def _terms(self, node: Node, path: tuple[str, ...]) -> None:
         assert node.parsed is not None
-        children = []
+        children, probes = [], []
         for term in node.parsed.directives:
+            if term.name == "all":
+                break  # RFC 7208 5.1: terms after `all` are never evaluated
             if term.name not in DNS_MECHANISMS:
                 continue
             node.lookups += 1
@@ -97,27 +99,30 @@ class Walker:
                 continue  # macros depend on the sender: counted, not followed
             if term.name == "include":
                 children.append(self.walk(target.rstrip("."), "include", path))
-            elif term.name in ("a", "mx"):
-                await self._void_check(node, term.name, target)
+            elif term.name in ("a", "mx", "exists"):
+                probes.append(self._void_check(node, term.name, target))
         redirect = node.parsed.modifier("redirect")
         has_all = any(t.name == "all" for t in node.parsed.directives)
         if redirect and not has_all:
             node.lookups += 1
             if "%" not in (redirect.arg or ""):
                 children.append(self.walk((redirect.arg or "").rstrip("."), "redirect", path))
+        voids = await asyncio.gather(*probes)  # independent lookups: ask them all at once
+        node.voids.extend(v for v in voids if v)
         node.children = list(await asyncio.gather(*children))
 
-    async def _void_check(self, node: Node, name: str, target: str) -> None:
+    async def _void_check(self, node: Node, name: str, target: str) -> str | None:
+        """The term as `name:target` when its lookup is void (RFC 7208 4.6.4), else None."""
         if name == "mx":
             answer = await self.resolver.query(target, "MX")
             if answer.ok and len(answer.records) > MAX_HOSTS:
                 node.problem = f"mx:{target} has {len(answer.records)} MX hosts (limit {MAX_HOSTS})"
-            if answer.void:
-                node.voids.append(f"mx:{target}")
-            return
+            return f"mx:{target}" if answer.void else None
+        if name == "exists":
+            answer = await self.resolver.query(target, "A")
+            return f"exists:{target}" if answer.void else None
         found, answers = await self.resolver.addresses(target)
-        if not found and all(a.void for a in answers):
-            node.voids.append(f"a:{target}")
+        return f"a:{target}" if not found and all(a.void for a in answers) else None
 
 
 def _flatten(node: Node) -> list[Node]:

@@ -194,6 +194,11 @@ class DnsServer:
         finally:
             udp.close()
             tcp.close()
+            # answers still sleeping (SLOW names) or clients still connected: stop them cleanly
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
             await tcp.wait_closed()
 
     async def _tcp_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

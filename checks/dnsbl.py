@@ -70,7 +70,7 @@ async def check(resolver: Resolver, opts: CheckOptions, address: str, host: str 
         "dnsbl.listed",
         Status.PASS,
         subject,
-        f"{address} is not listed on {len(zones)} blocklists",
+        f"{address} is not listed on {len(zones)} blocklist(s)",
         details,
         KB,
     )

@@ -176,3 +176,15 @@ def test_ip_target_probes_with_the_confirmed_ptr_name(lab: Lab, monkeypatch: pyt
     monkeypatch.setattr(engine, "_probe", lambda name: probe_server if name == "probe_server" else None)
     lab.check("192.0.2.10", smtp=True)
     assert calls == [("mx1.good.test", ["192.0.2.10"], None)]
+
+
+def test_a_dead_first_nameserver_falls_over_to_the_second(lab: Lab) -> None:
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    try:
+        servers = (("127.0.0.1", silent.getsockname()[1]), ("127.0.0.1", lab.dns.port))
+        report = lab.check("good.test", nameservers=servers, timeout=0.3)
+    finally:
+        silent.close()
+    mx = [f for f in report.findings if f.check.startswith(("mx.", "spf.", "dmarc."))]
+    assert mx and all(f.status is Status.PASS for f in mx), mx

@@ -94,8 +94,11 @@ class Matcher:
                 claims[code] = claims.get(code, 0) + 1
         #: rarer codes are stronger evidence (an inverse document frequency)
         self.code_weight = {c: 1.0 / math.sqrt(n) for c, n in claims.items()}
+        #: the generic entry of each reason: the first one in kb/reasons/<reason>.yml (provider files
+        #: sort first but hold provider-specific wording, wrong as a default)
         self.default_for_reason: dict[str, Entry] = {}
-        for e in kb.entries.values():
+        generic_first = sorted(kb.entries.values(), key=lambda e: "/reasons/" not in "/" + e.source)
+        for e in generic_first:
             if e.reason and e.reason not in self.default_for_reason:
                 self.default_for_reason[e.reason] = e
         self.q_texts: list[str] = []

@@ -156,10 +156,17 @@ class Resolver:
     #: responses received / queries that timed out, for the dead-nameserver short cut
     answered: int = 0
     timeouts: int = 0
-    _cache: dict[tuple[str, str], asyncio.Future[Answer]] = field(default_factory=dict)
+    _cache: dict[tuple[str, str, bool], asyncio.Future[Answer]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._resolver = _build(self.opts)
+        self._cd: dns.asyncresolver.Resolver | None = None
+
+    def _cd_resolver(self) -> dns.asyncresolver.Resolver:
+        if self._cd is None:
+            self._cd = _build(self.opts)
+            self._cd.flags = dns.flags.RD | dns.flags.CD
+        return self._cd
 
     def close(self) -> None:
         """Cancel questions still in flight (after the deadline): nothing outlives its run."""
@@ -167,16 +174,21 @@ class Resolver:
             if not future.done():
                 future.cancel()
 
-    async def query(self, name: str, rdtype: str) -> Answer:
-        """Ask once for `name`/`rdtype`; concurrent and repeated callers share the answer."""
-        key = (name.lower().rstrip("."), rdtype.upper())
+    async def query(self, name: str, rdtype: str, *, checking_disabled: bool = False) -> Answer:
+        """Ask once for `name`/`rdtype`; concurrent and repeated callers share the answer.
+
+        Args:
+            checking_disabled: set the CD bit (RFC 4035 3.2.2): a validating resolver answers even
+                when DNSSEC validation fails, which tells "bogus" apart from other SERVFAILs.
+        """
+        key = (name.lower().rstrip("."), rdtype.upper(), checking_disabled)
         future = self._cache.get(key)
         if future is None:
             future = asyncio.ensure_future(self._ask(*key))
             self._cache[key] = future
         return await asyncio.shield(future)
 
-    async def _ask(self, name: str, rdtype: str) -> Answer:
+    async def _ask(self, name: str, rdtype: str, checking_disabled: bool = False) -> Answer:
         try:
             qname = dns.name.from_text(name)
         except dns.exception.DNSException:
@@ -189,7 +201,8 @@ class Resolver:
             )
         self.sent += 1
         try:
-            answer = await self._resolver.resolve(qname, rdtype, search=False, raise_on_no_answer=False)
+            resolver = self._cd_resolver() if checking_disabled else self._resolver
+            answer = await resolver.resolve(qname, rdtype, search=False, raise_on_no_answer=False)
         except dns.resolver.NXDOMAIN as exc:
             self.answered += 1
             return Answer(name, rdtype, Outcome.NXDOMAIN, secure=_ad(exc))

@@ -12,6 +12,8 @@ from checks.context import RunContext, error_finding
 from checks.model import Finding, Status
 
 KB = "diagnostic-tools"
+#: a DNSSEC failure makes every lookup of the domain fail for validating resolvers
+KB_DNS = "dns-lookup-failure"
 KB_DANE = "mta-sts-setup"
 
 
@@ -28,6 +30,18 @@ async def _tlsa_all(ctx: RunContext) -> list[Finding]:
 
 async def _dnssec(ctx: RunContext) -> Finding:
     answer = await ctx.resolver.query(ctx.domain, "SOA")
+    if answer.failed and "SERVFAIL" in (answer.error or ""):
+        unchecked = await ctx.resolver.query(ctx.domain, "SOA", checking_disabled=True)
+        if not unchecked.failed:
+            return Finding(
+                "dnssec.ad",
+                Status.FAIL,
+                ctx.domain,
+                "DNSSEC validation fails (bogus): validating resolvers answer SERVFAIL, so mail "
+                "to this domain is deferred; it answers only with checking disabled (CD bit)",
+                {"error": answer.error},
+                KB_DNS,
+            )
     if answer.failed:
         return error_finding("dnssec.ad", ctx.domain, "DNSSEC status", answer.error)
     if answer.secure:

@@ -98,3 +98,11 @@ def test_timeout_is_could_not_check_not_missing(lab: Lab) -> None:
         assert finding.status is Status.ERROR
         assert "no answer within" in finding.summary
     assert not any(f.status is Status.FAIL for f in report.findings)
+
+
+def test_bogus_dnssec_is_a_defect_and_the_records_are_could_not_check(lab: Lab) -> None:
+    report = lab.check("bogus.test")
+    (dnssec,) = [f for f in report.findings if f.check == "dnssec.ad"]
+    assert dnssec.status is Status.FAIL and "bogus" in dnssec.summary
+    (mx,) = [f for f in report.findings if f.check == "mx.present"]
+    assert mx.status is Status.ERROR  # we could not read the MX through a validating path

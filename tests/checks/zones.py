@@ -93,6 +93,10 @@ def mx_defects() -> dict[str, list]:
         "mx.private.test": [{"A": "10.0.0.5"}],
         "server.good.test": [{"A": "192.0.2.40"}],
         "broken.test": ["SERVFAIL"],
+        # DNSSEC broken: a validating resolver says SERVFAIL; with CD set the records are there
+        "bogus.test": ["BOGUS"]
+        + _mx("mx1.good.test")
+        + [{"TXT": "v=spf1 -all"}, {"SOA": "ns.bogus.test. h.bogus.test. 1 2 3 4 5"}],
         "_dmarc.broken.test": ["SERVFAIL"],
         "slow.test": [{"SLOW": 3.0}] + _mx("mx1.good.test") + [{"TXT": "v=spf1 -all"}],
         "dead.test": ["TIMEOUT"],

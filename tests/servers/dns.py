@@ -11,7 +11,9 @@ suite and our own check zones::
 
 Markers (in list order, like pyspf's test driver): ``"TIMEOUT"`` makes queries for every type not
 listed *before* it go unanswered; ``"SERVFAIL"`` and ``"REFUSED"`` likewise answer with that rcode;
-``{"SLOW": seconds}`` delays every answer for the name. Names under ``secure`` get the AD bit.
+``{"SLOW": seconds}`` delays every answer for the name; ``"BOGUS"`` plays a validating resolver
+facing broken DNSSEC: SERVFAIL, unless the query sets CD (checking disabled). Names under ``secure``
+get the AD bit.
 Over UDP an answer larger than the client's EDNS payload (512 without EDNS) is sent with the TC bit
 and no records, so clients must retry over TCP — as real servers do.
 """
@@ -36,7 +38,7 @@ import dns.rdtypes.ANY.TXT
 import dns.rrset
 
 Zone = Mapping[str, Iterable[Any]]
-_MARKERS = {"TIMEOUT", "SERVFAIL", "REFUSED"}
+_MARKERS = {"TIMEOUT", "SERVFAIL", "REFUSED", "BOGUS"}
 #: a stuck client must not keep a TCP handler alive for ever
 _TCP_IDLE = 10.0
 
@@ -86,10 +88,14 @@ class _Entry:
             elif value != "NONE":
                 self.items.append((rtype.upper(), value))
 
-    def lookup(self, rtype: str) -> tuple[str, list[Any]]:
+    def lookup(self, rtype: str, cd: bool = False) -> tuple[str, list[Any]]:
         """Return (outcome, values): outcome is "ok", "TIMEOUT", "SERVFAIL" or "REFUSED"."""
         seen: list[Any] = []
         for kind, value in self.items:
+            if kind == "BOGUS":
+                if not cd:
+                    return "SERVFAIL", []
+                continue
             if kind in _MARKERS:
                 if not seen:
                     return kind, []
@@ -231,7 +237,7 @@ class DnsServer:
         response = dns.message.make_response(query)
         response.flags |= dns.flags.AA
         with self._lock:
-            outcome, delay = self._fill(response, question.name, qtype)
+            outcome, delay = self._fill(response, question.name, qtype, bool(query.flags & dns.flags.CD))
         delay = max(delay, self.latency)
         if delay:
             await asyncio.sleep(delay)
@@ -248,7 +254,9 @@ class DnsServer:
             response.flags |= dns.flags.TC
             return response.to_wire()
 
-    def _fill(self, response: dns.message.Message, qname: dns.name.Name, qtype: str) -> tuple[str, float]:
+    def _fill(
+        self, response: dns.message.Message, qname: dns.name.Name, qtype: str, cd: bool = False
+    ) -> tuple[str, float]:
         name = qname.to_text(omit_final_dot=True).lower()
         delay = 0.0
         for _ in range(9):  # CNAME chain inside the zone, bounded
@@ -260,7 +268,7 @@ class DnsServer:
                     response.set_rcode(dns.rcode.NXDOMAIN)
                 break
             delay = max(delay, entry.delay)
-            outcome, values = entry.lookup(qtype)
+            outcome, values = entry.lookup(qtype, cd)
             if outcome != "ok":
                 if outcome in ("SERVFAIL", "REFUSED"):
                     response.set_rcode(dns.rcode.from_text(outcome))

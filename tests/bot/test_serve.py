@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import pytest
 
 from tests.bot.conftest import SECRET
-from tests.servers.slack_api import SlackStub, SocketModeStub, signed_post, slash_body
+from tests.servers.slack_api import SlackStub, SocketModeStub, event_body, signed_post, slash_body
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ENTRY = "from bot.cli import console_main; console_main()"
@@ -114,6 +114,33 @@ def test_socket_mode_connects_acks_envelopes_and_answers(args):
             body = stub.wait_for(lambda s: s.of("response"))[0].body
             assert "spf-fail" in json.dumps(body["blocks"])
             stub.wait_for(lambda s: any(r.get("envelope_id") == "env-1" for r in sm.received))
+            # a pasted bounce, then Slack's redelivery of it after a reconnect: one threaded reply
+            event = {
+                "type": "message",
+                "channel": "C1",
+                "channel_type": "channel",
+                "user": "U1",
+                "ts": "1700000100.000100",
+                "text": "550 5.1.1 <a@example.net>: Recipient address rejected: "
+                "User unknown in virtual mailbox table",
+            }
+            callback = json.loads(event_body(event, "EvSock"))
+            for n, envelope in enumerate(("env-2", "env-3")):
+                sm.push(
+                    {
+                        "envelope_id": envelope,
+                        "type": "events_api",
+                        "accepts_response_payload": False,
+                        "retry_attempt": n,
+                        "retry_reason": "timeout" if n else "",
+                        "payload": callback,
+                    }
+                )
+            post = stub.wait_for(lambda s: s.of("chat.postMessage"))[0].body
+            assert post["thread_ts"] == "1700000100.000100"
+            stub.wait_for(lambda s: {"env-2", "env-3"} <= {r.get("envelope_id") for r in sm.received})
+            time.sleep(0.5)
+            assert len(stub.of("chat.postMessage")) == 1
 
 
 def test_serve_without_tokens_is_one_line_and_exit_2():

@@ -76,6 +76,32 @@ def grade(text: str) -> tuple[Status, str, dict[str, object]]:
     return status, "; ".join([summary] + notes), details
 
 
+def _der_length(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
+
+
+#: AlgorithmIdentifier for rsaEncryption (1.2.840.113549.1.1.1) with NULL parameters
+_RSA_ALGORITHM = bytes.fromhex("300d06092a864886f70d0101010500")
+
+
+def _rsa_key(raw: bytes) -> object | None:
+    """SubjectPublicKeyInfo (what signers publish), or a bare PKCS#1 RSAPublicKey, which RFC 6376
+    3.6.1 literally names and some older keys use: wrap it in SPKI and try again."""
+    try:
+        return load_der_public_key(raw)
+    except ValueError:
+        pass
+    bits = b"\x00" + raw
+    spki_body = _RSA_ALGORITHM + b"\x03" + _der_length(len(bits)) + bits
+    try:
+        return load_der_public_key(b"\x30" + _der_length(len(spki_body)) + spki_body)
+    except ValueError:
+        return None
+
+
 def _key(k: str, raw: bytes, details: dict[str, object]) -> tuple[Status, str]:
     if k == "ed25519":
         if len(raw) != ED25519_BYTES:
@@ -83,9 +109,8 @@ def _key(k: str, raw: bytes, details: dict[str, object]) -> tuple[Status, str]:
         return Status.PASS, "Ed25519 key (RFC 8463)"
     if k != "rsa":
         return Status.FAIL, f"unknown key type k={k}"
-    try:
-        key = load_der_public_key(raw)
-    except ValueError:
+    key = _rsa_key(raw)
+    if key is None:
         return Status.FAIL, "p= does not hold a public key"
     if not isinstance(key, rsa.RSAPublicKey):
         return Status.FAIL, "k=rsa but p= is not an RSA key"

@@ -44,3 +44,18 @@ def test_named_selectors(lab: Lab, selector: str, status: Status, words: str) ->
     assert finding.status is status, finding
     assert words in finding.summary
     assert finding.kb == "dkim-setup"
+
+
+def test_bare_pkcs1_key_is_read_too() -> None:
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from checks.dkim import grade
+
+    key = rsa.generate_private_key(65537, 2048).public_key()
+    pkcs1 = base64.b64encode(key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1))
+    status, summary, details = grade(f"v=DKIM1; p={pkcs1.decode()}")
+    assert status is Status.PASS and details["bits"] == 2048
+    assert grade("v=DKIM1; p=AAAA")[0] is Status.FAIL

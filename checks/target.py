@@ -34,8 +34,8 @@ class Target:
 
 
 def _unwrap(text: str) -> str:
-    """Accept what people paste: Slack links, URLs, e-mail addresses, `mailto:`."""
-    text = text.strip()
+    """Accept what people paste: Slack links, URLs, e-mail addresses, `mailto:`, quotes, a trailing comma."""
+    text = text.strip().strip("`'\"").rstrip(",;!?")
     match = _SLACK_LINK.match(text)
     if match:
         text = match.group(1).strip()

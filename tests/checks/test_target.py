@@ -28,6 +28,8 @@ OPTS = CheckOptions()
         ("<mailto:a@example.com|a@example.com>", "domain", "example.com", None),
         ("<http://example.com|example.com>", "domain", "example.com", None),
         ("https://example.com/path", "domain", "example.com", None),
+        ("`example.com`,", "domain", "example.com", None),
+        ('"mx.example.com:25"', "server", "mx.example.com", 25),
     ],
 )
 def test_accepted_targets(text: str, kind: str, host: str, port: int | None) -> None:

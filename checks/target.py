@@ -35,7 +35,7 @@ class Target:
 
 def _unwrap(text: str) -> str:
     """Accept what people paste: Slack links, URLs, e-mail addresses, `mailto:`, quotes, a trailing comma."""
-    text = text.strip().strip("`'\"").rstrip(",;!?")
+    text = text.strip().strip("`'\",;!?")
     match = _SLACK_LINK.match(text)
     if match:
         text = match.group(1).strip()

@@ -9,7 +9,7 @@ from knowledge.bounce import parse
 from knowledge.language import detect_language
 from knowledge.load import KnowledgeBase
 from knowledge.match import Matcher
-from knowledge.model import CONFIDENT, Match, Parsed
+from knowledge.model import CONFIDENT, MARGIN, SURE, Match, Parsed
 
 #: text this short that matched no bounce well is also read as a question
 SHORT_TEXT = 400
@@ -36,7 +36,11 @@ class Explanation:
 
     @property
     def confident(self) -> bool:
-        return bool(self.matches) and self.matches[0].score >= CONFIDENT
+        """A clear winner: a good score, and not a near tie with the runner-up."""
+        if not self.matches or self.matches[0].score < CONFIDENT:
+            return False
+        best = self.matches[0].score
+        return len(self.matches) < 2 or best >= SURE or best - self.matches[1].score >= MARGIN
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -31,6 +31,8 @@ PHRASE_CUTOFF = 86.0
 STRONG = 0.8
 #: a score given to the default entry of the status code's reason when nothing else matched
 STATUS_DEFAULT_SCORE = 0.42
+#: a one-word question matches many entries fully: its similarity counts for less
+SHORT_QUESTION_DAMPING = 0.7
 #: questions are short; a long paste that reached question matching is compared by its start
 QUESTION_CHARS = 300
 _WORD = re.compile(r"[a-z0-9][a-z0-9.]*[a-z0-9]|[a-z0-9]")
@@ -112,6 +114,8 @@ class Matcher:
         for text, owner in zip(self.q_texts, self.q_owner, strict=True):
             grouped[owner].append(text)
         self.entry_tokens = [_tokens(" ".join(texts)) for texts in grouped]
+        #: each entry's questions and titles as token sets, to measure how central a term is to it
+        self.question_tokens = [[_tokens(t) for t in texts] for texts in grouped]
         #: every prefilter literal of every pattern, checked once per text
         self.literals = sorted({lit for item in self.items for _rx, needs in item.patterns for lit in needs or ()})
         self.p_texts = [p for item in self.items for p in item.phrases]
@@ -282,7 +286,11 @@ class Matcher:
         for i, item in enumerate(self.items):
             overlap = sum(self.idf.get(t, 0.0) for t in qt & self.entry_tokens[i]) / norm
             fz = max(0.0, (fuzzy.get(i, 0.0) - 50) / 50)
-            score = 0.55 * fz + 0.45 * overlap
+            asked = self.question_tokens[i]
+            # share of the entry's own questions that use every word of this one: "zwrotka" alone
+            # belongs to the entry that is about bounces, not to each entry that mentions one
+            central = sum(1 for toks in asked if qt <= toks) / len(asked) if qt and asked else 0.0
+            score = (0.55 * fz + 0.45 * overlap) * (SHORT_QUESTION_DAMPING if len(qt) < 2 else 1.0) + 0.15 * central
             s, why = self._regex(item, lower, alt, present)
             if s:
                 score = max(score, 0.5) + 0.25 * s

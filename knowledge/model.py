@@ -130,3 +130,6 @@ class Match:
 
 #: below this best score the answer says "not sure" and shows alternatives
 CONFIDENT = 0.45
+#: ...and also when the runner-up is this close, unless the best is at least SURE
+MARGIN = 0.03
+SURE = 0.95

@@ -8,112 +8,32 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
-import re
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from bot import checkrun
 from bot.detect import detect_bounce
 from bot.messages import msg
+from bot.model import (  # noqa: F401 (re-exported: the router's vocabulary)
+    COMMANDS,
+    NAMES,
+    SLOW,
+    Command,
+    Reply,
+    Request,
+    is_command,
+    parse,
+    strip_prefix,
+)
 from bot.settings import Settings
 from bot.store import MemoryStore, Store
 
 log = logging.getLogger("smtpbot.router")
 
-#: what `/smtp` accepts; help is generated from this table (name, usage, message key, slow)
-COMMANDS: tuple[tuple[str, str, str, bool], ...] = (
-    ("help", "help", "cmd.help", False),
-    ("explain", "explain TEXT", "cmd.explain", False),
-    ("check", "check TARGET", "cmd.check", True),
-    ("spf", "spf DOMAIN IP", "cmd.spf", True),
-    ("kb", "kb SEARCH", "cmd.kb", False),
-    ("kb show", "kb show ID", "cmd.kb_show", False),
-    ("lang", "lang pl|en", "cmd.lang", False),
-    ("about", "about", "cmd.about", False),
-)
-NAMES = frozenset(name for name, *_ in COMMANDS if " " not in name)
-SLOW = frozenset(name for name, _, _, slow in COMMANDS if slow)
-PRIVATE_FLAGS = frozenset({"-p", "--private"})
-_PRIVATE = re.compile(r"(?:-p|--private)(?:\s+|$)(.*)", re.S)
 #: explain shows this many ranked entries; kb search lists this many
 TOP = 3
 KB_LIMIT = 10
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    """One thing a person said to the bot."""
-
-    text: str
-    user: str = "console"
-    channel: str = "console"
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    """A parsed command: its name, its arguments, and the text after the name (for explain)."""
-
-    name: str
-    args: tuple[str, ...]
-    rest: str
-    private: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """A structured answer; `kind` says which of the optional fields carry it."""
-
-    #: help | explanation | entry | entries | report | spf | note | error
-    kind: str
-    lang: str
-    message: str = ""
-    ephemeral: bool = False
-    explanation: Any = None
-    entry: Any = None
-    matches: tuple[Any, ...] = ()
-    report: Any = None
-    spf: Any = None
-    target: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
-
-
-def _strip_prefix(text: str) -> str:
-    stripped = text.strip()
-    return stripped[5:].lstrip() if stripped.lower().startswith("/smtp") else stripped
-
-
-def _leading_flags(text: str) -> tuple[bool, str]:
-    private = False
-    while (flag := _PRIVATE.match(text)) is not None:
-        private, text = True, flag.group(1)
-    return private, text
-
-
-def parse(text: str) -> Command:
-    """Split chat text into a Command; a leading `/smtp` is optional, `-p` asks for privacy."""
-    private, body = _leading_flags(_strip_prefix(text))
-    m = re.match(r"(\S+)\s*(.*)", body, re.S)
-    if m is None:
-        return Command("help", (), "", private)
-    name = m.group(1).lower()
-    flagged, after = _leading_flags(m.group(2))
-    private = private or flagged
-    words = checkrun.split_args(after.replace("\n", " "))
-    args = tuple(w for w in words if w not in PRIVATE_FLAGS)
-    if name != "explain":  # a pasted bounce may contain "-p"; only a leading flag counts there
-        private = private or len(args) != len(words)
-    return Command(name, args, after.strip(), private)
-
-
-def is_command(text: str) -> bool:
-    """True when the text starts with `/smtp` or a command word (else it is a paste or question)."""
-    stripped = text.strip()
-    if stripped.lower().startswith("/smtp"):
-        return True
-    _, body = _leading_flags(stripped)
-    first = body.split(maxsplit=1)[0].lower() if body.strip() else ""
-    return first in NAMES
 
 
 class Router:
@@ -165,13 +85,27 @@ class Router:
     # -- entry points -----------------------------------------------------------------------------
     def handle(self, req: Request, progress: checkrun.Progress | None = None) -> Reply:
         """Answer a command; text that is not a command is explained (a paste or a question)."""
+        started = time.monotonic()
+        reply = self._dispatch(req, progress)
+        # one audit line per request: who asked what, where, with which outcome, how long it took
+        log.info(
+            "request user=%s channel=%s command=%s reply=%s ms=%d",
+            req.user,
+            req.channel,
+            parse(req.text).name if is_command(req.text) else "paste",
+            reply.kind,
+            (time.monotonic() - started) * 1000,
+        )
+        return reply
+
+    def _dispatch(self, req: Request, progress: checkrun.Progress | None) -> Reply:
         if not is_command(req.text):
             return self.explain(req.text, self.lang_for(req.user, req.text))
         cmd = parse(req.text)
         lang = self.lang_for(req.user, cmd.rest if cmd.name == "explain" else "")
         handler = _HANDLERS.get(cmd.name)
         if handler is None:
-            text = _strip_prefix(req.text)
+            text = strip_prefix(req.text)
             if detect_bounce(text).is_bounce:
                 return self.explain(text, self.lang_for(req.user, text))
             return self.help(lang, unknown=cmd.name)

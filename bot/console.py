@@ -18,8 +18,9 @@ from dataclasses import replace
 from typing import Any, TextIO
 
 from bot import text_reply
-from bot.commands import Request, Router, is_command, parse
+from bot.commands import Router
 from bot.messages import msg
+from bot.model import Request, is_command, parse
 from bot.settings import Settings
 
 log = logging.getLogger("smtpbot.console")

@@ -15,8 +15,8 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot import slack_render
-from bot.commands import Request, parse
 from bot.messages import msg
+from bot.model import Request, parse
 
 log = logging.getLogger("smtpbot.slack")
 

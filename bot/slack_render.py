@@ -10,8 +10,8 @@ import json
 from typing import Any
 
 from bot import slackfmt
-from bot.commands import COMMANDS, Reply
 from bot.messages import msg
+from bot.model import COMMANDS, Reply
 
 #: Block Kit limits (Slack reference): blocks per message, per Home tab, chars per section
 MAX_BLOCKS = 50

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.commands import COMMANDS, Reply
 from bot.messages import msg
+from bot.model import COMMANDS, Reply
 
 STATUS_MARK = {"pass": "✓", "info": "i", "warn": "!", "fail": "✗", "error": "?"}
 

@@ -50,52 +50,28 @@ async def check(ctx: RunContext) -> list[Finding]:
     subject = f"_mta-sts.{ctx.domain}"
     if error:
         return [error_finding("mta-sts.record", subject, "the MTA-STS record", error)]
+    status, summary, details = _record(found)
+    findings = [Finding("mta-sts.record", status, subject, summary, details, KB)]
+    if status in (Status.PASS, Status.WARN):
+        findings += await _policy(ctx)
+    return findings
+
+
+def _record(found: list[str]) -> tuple[Status, str, dict[str, object]]:
     if not found:
-        return [
-            Finding(
-                "mta-sts.record",
-                Status.INFO,
-                subject,
-                "no MTA-STS record: senders will not insist on TLS for this domain",
-                {},
-                KB,
-            )
-        ]
+        return Status.INFO, "no MTA-STS record: senders will not insist on TLS for this domain", {}
     if len(found) > 1:
-        return [
-            Finding(
-                "mta-sts.record",
-                Status.FAIL,
-                subject,
-                f"{len(found)} MTA-STS records: senders treat the domain as having none (RFC 8461 3.1)",
-                {"records": found},
-                KB,
-            )
-        ]
+        summary = f"{len(found)} MTA-STS records: senders treat the domain as having none (RFC 8461 3.1)"
+        return Status.FAIL, summary, {"records": found}
     rec = parse_sts_record(found[0])
     if not rec.valid:
-        return [
-            Finding(
-                "mta-sts.record",
-                Status.FAIL,
-                subject,
-                "invalid MTA-STS record: " + "; ".join(rec.errors),
-                {"record": found[0]},
-                KB,
-            )
-        ]
-    findings = [
-        Finding(
-            "mta-sts.record",
-            Status.WARN if rec.warnings else Status.PASS,
-            subject,
-            f"MTA-STS record id={rec.tags['id']}" + (f" ({'; '.join(rec.warnings)})" if rec.warnings else ""),
-            {"record": found[0]},
-            KB,
-        )
-    ]
-    findings += await _policy(ctx)
-    return findings
+        return Status.FAIL, "invalid MTA-STS record: " + "; ".join(rec.errors), {"record": found[0]}
+    notes = f" ({'; '.join(rec.warnings)})" if rec.warnings else ""
+    return (
+        (Status.WARN if rec.warnings else Status.PASS),
+        f"MTA-STS record id={rec.tags['id']}{notes}",
+        {"record": found[0]},
+    )
 
 
 async def _policy(ctx: RunContext) -> list[Finding]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from checks.context import MxInfo, RunContext, error_finding
+from checks.context import MxHost, MxInfo, RunContext, error_finding
 from checks.model import Finding, Status
 from checks.spf_record import select
 
@@ -57,66 +57,37 @@ def _present(domain: str, info: MxInfo) -> Finding:
     )
 
 
-def _host_findings(host, *, implicit: bool) -> list[Finding]:  # noqa: ANN001 - MxHost
-    subject = host.host
-    findings: list[Finding] = []
-    if host.cname and not implicit:
-        findings.append(
-            Finding(
-                "mx.cname",
-                Status.FAIL,
-                subject,
-                f"MX target {host.host} is a CNAME (to {host.cname}); RFC 2181 10.3 forbids it",
-                {"cname": host.cname},
-                KB_HOST,
-            )
-        )
-    elif not implicit:
-        findings.append(
-            Finding("mx.cname", Status.PASS, subject, "MX target is a host name, not an alias", {}, KB_HOST)
-        )
+def _host_findings(host: MxHost, *, implicit: bool) -> list[Finding]:
+    """mx.cname (not for the implicit MX, which is the domain itself) and mx.resolve for one host."""
+    return ([] if implicit else [_cname(host)]) + [_resolve(host)]
+
+
+def _cname(host: MxHost) -> Finding:
+    if host.cname:
+        summary = f"MX target {host.host} is a CNAME (to {host.cname}); RFC 2181 10.3 forbids it"
+        return Finding("mx.cname", Status.FAIL, host.host, summary, {"cname": host.cname}, KB_HOST)
+    return Finding("mx.cname", Status.PASS, host.host, "MX target is a host name, not an alias", {}, KB_HOST)
+
+
+def _resolve(host: MxHost) -> Finding:
     if host.error and not host.addresses:
-        findings.append(error_finding("mx.resolve", subject, "the MX host's addresses", host.error))
-    elif not host.addresses:
-        findings.append(
-            Finding(
-                "mx.resolve",
-                Status.FAIL,
-                subject,
-                f"MX host {host.host} has no A or AAAA record",
-                {},
-                KB_HOST,
-            )
+        return error_finding("mx.resolve", host.host, "the MX host's addresses", host.error)
+    if not host.addresses:
+        return Finding(
+            "mx.resolve", Status.FAIL, host.host, f"MX host {host.host} has no A or AAAA record", {}, KB_HOST
         )
-    elif host.refused and not host.probe_addresses:
-        reasons = dict(host.refused)
-        findings.append(
-            Finding(
-                "mx.resolve",
-                Status.FAIL,
-                subject,
-                f"MX host {host.host} resolves only to non-public addresses: not reachable "
-                "from the Internet (and not probed)",
-                {"refused": reasons},
-                KB_HOST,
-            )
+    details = {"addresses": list(host.addresses), "refused": dict(host.refused), "error": host.error}
+    if host.refused and not host.probe_addresses:
+        summary = (
+            f"MX host {host.host} resolves only to non-public addresses: not reachable from the "
+            "Internet (and not probed)"
         )
-    else:
-        status = Status.WARN if host.refused or host.error else Status.PASS
-        summary = f"{host.host} resolves to {', '.join(host.addresses)}"
-        if host.refused:
-            summary += f" (not probed: {', '.join(a for a, _ in host.refused)})"
-        findings.append(
-            Finding(
-                "mx.resolve",
-                status,
-                subject,
-                summary,
-                {"addresses": list(host.addresses), "refused": dict(host.refused), "error": host.error},
-                KB_HOST,
-            )
-        )
-    return findings
+        return Finding("mx.resolve", Status.FAIL, host.host, summary, details, KB_HOST)
+    summary = f"{host.host} resolves to {', '.join(host.addresses)}"
+    if host.refused:
+        summary += f" (not probed: {', '.join(a for a, _ in host.refused)})"
+    status = Status.WARN if host.refused or host.error else Status.PASS
+    return Finding("mx.resolve", status, host.host, summary, details, KB_HOST)
 
 
 async def _null(ctx: RunContext, info: MxInfo) -> list[Finding]:

@@ -116,12 +116,17 @@ class Router:
 
     def explain(self, text: str, lang: str | None = None) -> Reply:
         """Explain pasted text (bounce, log line, question) with the knowledge base."""
+        from knowledge.bounce import BadInput
         from knowledge.explain import explain
 
         if not text.strip():
             lang = lang or "en"
             return Reply("error", lang, msg("usage.explain", lang), ephemeral=True)
-        expl = explain(text, self.kb(), lang=lang, top=TOP)
+        try:
+            expl = explain(text, self.kb(), lang=lang, top=TOP)
+        except BadInput as exc:  # binary or unreadable paste: its one-line reason, not a traceback
+            lang = lang or "en"
+            return Reply("error", lang, msg("explain.unreadable", lang, reason=exc), ephemeral=True)
         if not expl.matches:
             return Reply("note", expl.lang, msg("explain.none", expl.lang), explanation=expl)
         return Reply("explanation", expl.lang, explanation=expl)

@@ -70,6 +70,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "I could not find an explanation for this. Try `kb SEARCH` or paste more of the bounce.",
         "pl": "Nie znalazłem wyjaśnienia. Spróbuj `kb SZUKANE` albo wklej więcej zwrotki.",
     },
+    "explain.unreadable": {
+        "en": "I can't read that: {reason}",
+        "pl": "Nie umiem tego przeczytać: {reason}",
+    },
     "check.busy": {
         "en": "I am running too many checks right now — please try again in a minute.",
         "pl": "Właśnie wykonuję zbyt wiele testów — spróbuj za minutę.",

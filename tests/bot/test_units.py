@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import slack_render, slackfmt
@@ -126,3 +126,27 @@ def test_settings_from_environment():
     assert s.allow_private and s.check_workers == 4
     assert s.nameservers == (("127.0.0.1", 5353), ("::1", 53), ("10.0.0.1", 53))
     assert not load({}).has_slack and load({"SLACK_BOT_TOKEN": "x", "SLACK_APP_TOKEN": "y"}).has_slack
+
+
+@settings(deadline=None, max_examples=150)
+@given(
+    st.text(max_size=300)
+    | st.sampled_from(["/smtp", "/smtp kb", "kb show", "lang", "-p", "/smtp -p -p explain"])
+)
+def test_any_text_gets_a_reply_that_fits_slack(text):
+    from knowledge.load import default_kb
+
+    router = Router(Settings(), kb_loader=default_kb)
+    if router.is_slow(text):
+        return  # network commands are covered end to end against loopback DNS
+    reply = router.handle(Request(text))
+    payload = slack_render.render(reply)
+    assert payload["text"] and len(payload["blocks"]) <= slack_render.MAX_BLOCKS
+    assert all(
+        len(b["text"]["text"]) <= slack_render.MAX_SECTION
+        for b in payload["blocks"]
+        if b["type"] == "section"
+    )
+    from bot import text_reply
+
+    assert isinstance(text_reply.render(reply), str)

@@ -17,7 +17,7 @@ import ipaddress
 import time
 from collections.abc import Awaitable, Callable
 
-from checks import dkim, dmarc, dnsbl, dnsinfo, mta_sts, mx, ptr, spf_tree, tls_rpt
+from checks import dkim, dmarc, dnsbl, dnsinfo, mta_sts, mx, ptr, spf_lint, tls_rpt
 from checks._guard import allowed
 from checks.context import MxHost, RunContext, error_finding
 from checks.dmarc import organizational_domain
@@ -103,7 +103,7 @@ async def _jobs(ctx: RunContext, tgt: Target) -> list[Job]:
     if tgt.kind == "domain":
         jobs: list[Job] = [
             (("mx",), mx.check(ctx)),
-            (("spf",), spf_tree.check(ctx)),
+            (("spf",), spf_lint.check(ctx)),
             (("dmarc",), dmarc.check(ctx)),
             (("dkim",), dkim.check(ctx)),
             (("mta-sts",), _unless_null(ctx, mta_sts.check)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 
 from checks._resolver import parse_nameserver
 from checks.errors import CheckError
@@ -37,7 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Live DNS/SMTP checks. Exit 0: no fail/error; 1: findings; 2: bad usage "
         "or refused target.",
     )
-    p.add_argument("target", help="mail domain, server host:port, or IP address")
+    p.add_argument("target", metavar="TARGET", help="mail domain, server host:port, or IP address")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     _resolver_flags(p)
     p.add_argument(
@@ -60,8 +61,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="evaluate SPF for DOMAIN and IP as a receiver would",
         description="RFC 7208 check_host(). Exit 0 when the result is pass, 1 otherwise, 2 for bad usage.",
     )
-    s.add_argument("domain")
-    s.add_argument("ip")
+    s.add_argument("domain", metavar="DOMAIN", help="domain whose SPF record is evaluated")
+    s.add_argument("ip", metavar="IP", help="the connecting client's address")
     s.add_argument("--helo", metavar="H", help="HELO/EHLO name (default: DOMAIN)")
     s.add_argument("--sender", metavar="ADDR", help="MAIL FROM address (default: postmaster@DOMAIN)")
     s.add_argument(
@@ -73,7 +74,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def options(args: argparse.Namespace, env) -> CheckOptions:  # noqa: ANN001 - bot.cli.Environment
     """CheckOptions from flags; ValueError with a one-line reason for bad values."""
-    if not args.timeout > 0:
+    if not (args.timeout > 0 and math.isfinite(args.timeout)):
         raise ValueError("--timeout must be a positive number of seconds")
     servers = tuple(parse_nameserver(n) for n in args.nameserver)
     port = getattr(args, "smtp_port", None)

@@ -5,12 +5,14 @@ Kept as data in one place (house style: thresholds in the check modules, lists h
 
 from __future__ import annotations
 
-#: public DNSBLs that answer free low-volume queries (RFC 5782 layout); `--dnsbl ZONE` replaces them
+#: public DNSBLs that answer free low-volume queries without registration (RFC 5782 layout);
+#: `--dnsbl ZONE` replaces them. Barracuda's BRBL is left out: it answers only registered resolvers.
+#: Spamhaus refuses queries from public resolvers with 127.255.255.254 (reported as "could not check").
 DNSBL_ZONES: tuple[str, ...] = (
     "zen.spamhaus.org",
     "bl.spamcop.net",
-    "b.barracudacentral.org",
     "psbl.surriel.com",
+    "bl.mailspike.net",
 )
 
 #: selectors per mail provider, chosen from what the provider documents for its customers;

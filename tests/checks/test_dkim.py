@@ -20,6 +20,11 @@ def test_provider_selector_behind_a_cname(lab: Lab) -> None:
     assert [(f.subject, f.status) for f in found] == [("selector1._domainkey.m365.test", Status.PASS)]
 
 
+def test_provider_selector_found_through_spf_include(lab: Lab) -> None:
+    found = lab.findings("mailchimp.test", "dkim.key")
+    assert [(f.subject, f.status) for f in found] == [("k2._domainkey.mailchimp.test", Status.PASS)]
+
+
 def test_no_key_found_without_selector_is_information(lab: Lab) -> None:
     (finding,) = lab.findings("nospf.test", "dkim.key")
     assert finding.status is Status.INFO

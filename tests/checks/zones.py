@@ -181,6 +181,10 @@ def dkim_defects() -> dict[str, list]:
     for sel, rec in keys.items():
         zone[f"{sel}._domainkey.dkim.test"] = [{"TXT": rec}]
     zone["m365-test.mail.protection.outlook.com"] = [{"A": "192.0.2.60"}]
+    # a provider seen only in SPF: Mailchimp's k2 is not among the common selectors
+    zone["mailchimp.test"] = _mx("mx1.good.test") + [{"TXT": "v=spf1 include:servers.mcsv.net -all"}]
+    zone["servers.mcsv.net"] = [{"TXT": "v=spf1 ip4:205.201.128.0/20 -all"}]
+    zone["k2._domainkey.mailchimp.test"] = [{"TXT": f"v=DKIM1; p={rsa_key(2048)}"}]
     zone["selector1._domainkey.m365.test"] = [
         {"CNAME": "selector1-m365-test._domainkey.m365test.onmicrosoft.com"}
     ]

@@ -109,7 +109,7 @@ def parse_nameserver(text: str) -> tuple[str, int]:
     return host, port
 
 
-def system_nameservers() -> list[str]:
+def system_nameservers() -> list[str | dns.nameserver.Nameserver]:
     """The machine's resolvers (/etc/resolv.conf); tests replace this to keep off the network."""
     return list(dns.resolver.Resolver(configure=True).nameservers)
 

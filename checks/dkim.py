@@ -42,7 +42,7 @@ async def provider_selectors(ctx: RunContext) -> tuple[str, ...]:
 
 
 def _tags(text: str) -> dict[str, str]:
-    tags = {}
+    tags: dict[str, str] = {}
     for part in text.split(";"):
         name, sep, value = part.partition("=")
         if sep:

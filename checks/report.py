@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 
 from checks import dkim, dmarc, dnsbl, dnsinfo, mta_sts, mx, ptr, spf_lint, tls_rpt
 from checks._guard import allowed
-from checks.context import MxHost, RunContext, error_finding
+from checks.context import MxHost, MxInfo, RunContext, error_finding
 from checks.dmarc import organizational_domain
 from checks.errors import TargetError
 from checks.model import CheckOptions, Finding, Report, Status
@@ -178,7 +178,7 @@ async def _unless_null(
     return [] if results[0].null else results[1]
 
 
-def _mx_addresses(info, *, probe_only: bool) -> list[tuple[str, str]]:  # noqa: ANN001 - MxInfo
+def _mx_addresses(info: MxInfo, *, probe_only: bool) -> list[tuple[str, str]]:
     if info.null or info.answer.failed:
         return []
     pairs = []
@@ -206,9 +206,10 @@ async def _dnsbl(ctx: RunContext, host: str, address: str) -> Finding:
 def _probe(name: str) -> Callable[..., Awaitable[list[Finding]]] | None:
     """The SMTP module's probe, imported late: a build without it simply skips SMTP."""
     try:
-        return getattr(importlib.import_module("checks.smtp"), name)
+        probe: Callable[..., Awaitable[list[Finding]]] = getattr(importlib.import_module("checks.smtp"), name)
     except (ImportError, AttributeError):
         return None
+    return probe
 
 
 async def _smtp_domain(ctx: RunContext) -> list[Finding]:

@@ -145,8 +145,9 @@ async def check(ctx: RunContext) -> list[Finding]:
     if findings:
         return findings
     failed = [a for _, a in found if a.failed]
-    if failed and len(failed) == len(found):
-        return [error_finding("dkim.key", ctx.domain, "DKIM selectors", failed[0].error)]
+    if failed:  # "no key found" would be a guess while some selectors could not be asked
+        names = ", ".join(a.name.split(".", 1)[0] for a in failed)
+        return [error_finding("dkim.key", ctx.domain, f"DKIM selectors {names}", failed[0].error)]
     return [
         Finding(
             "dkim.key",

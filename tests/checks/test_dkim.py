@@ -64,3 +64,21 @@ def test_bare_pkcs1_key_is_read_too() -> None:
     status, summary, details = grade(f"v=DKIM1; p={pkcs1.decode()}")
     assert status is Status.PASS and details["bits"] == 2048
     assert grade("v=DKIM1; p=AAAA")[0] is Status.FAIL
+
+
+def test_probe_with_unanswered_selectors_is_could_not_check() -> None:
+    import asyncio
+
+    from checks.model import CheckOptions
+    from checks.report import run_check
+    from tests.checks import zones
+    from tests.servers.dns import DnsServer
+
+    zone = zones.zone() | {"default._domainkey.nospf.test": ["SERVFAIL"]}
+    with DnsServer(zone) as dns:
+        opts = CheckOptions(
+            nameservers=(("127.0.0.1", dns.port),), timeout=1.0, smtp=False, dnsbl_zones=("bl.test",)
+        )
+        report = asyncio.run(run_check("nospf.test", opts))
+    (finding,) = [f for f in report.findings if f.check == "dkim.key"]
+    assert finding.status is Status.ERROR and "default" in finding.summary

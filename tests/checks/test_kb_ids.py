@@ -1,6 +1,8 @@
-"""Every finding links to a knowledge-base entry that exists (checked over every test zone)."""
+"""Every finding links to a knowledge-base entry that exists and serialises to JSON (over every test zone)."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -20,7 +22,9 @@ def test_every_kb_id_used_by_the_dns_checks_exists(lab: Lab) -> None:
     kb = knowledge.default_kb()
     used: dict[str, str] = {}
     for domain in _domains() + ["sub.good.test", "192.0.2.66"]:
-        for finding in lab.check(domain, dkim_selectors=()).findings:
+        report = lab.check(domain, dkim_selectors=())
+        json.dumps(report.to_json())  # every finding's details must be plain JSON
+        for finding in report.findings:
             if finding.kb:
                 used.setdefault(finding.kb, f"{finding.check} on {domain}")
         for finding in lab.check(domain, dnsbl_zones=(zones.REFUSING,)).findings:

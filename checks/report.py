@@ -12,6 +12,7 @@ users naming a server want it probed, not graded as a mail domain) or an IP addr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import ipaddress
 import time
@@ -80,8 +81,9 @@ async def run_check(target: str, opts: CheckOptions, progress: Progress | None =
     try:
         if tgt.kind == "domain" and await _is_server_name(ctx):
             tgt = Target(tgt.text, "server", tgt.host, None)
-        jobs = await _jobs(ctx, tgt)
-        findings = await _run(jobs, deadline_of(opts) - (time.monotonic() - started), progress)
+        with _connection_limits():  # one per-address connection limit shared by this run's probes
+            jobs = await _jobs(ctx, tgt)
+            findings = await _run(jobs, deadline_of(opts) - (time.monotonic() - started), progress)
     finally:
         ctx.close()
     order = {a: i for i, a in enumerate(AREAS)}
@@ -181,10 +183,11 @@ async def _unless_null(
 def _mx_addresses(info: MxInfo, *, probe_only: bool) -> list[tuple[str, str]]:
     if info.null or info.answer.failed:
         return []
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     for host in info.hosts[:MAX_MX_HOSTS]:
         for address in host.probe_addresses if probe_only else host.addresses:
-            pairs.append((host.host, address))
+            if (host.host, address) not in pairs:  # the same MX listed twice is probed once
+                pairs.append((host.host, address))
     return pairs
 
 
@@ -201,6 +204,12 @@ async def _ptr(ctx: RunContext, host: str, address: str) -> Finding:
 
 async def _dnsbl(ctx: RunContext, host: str, address: str) -> Finding:
     return await dnsbl.check(ctx.resolver, ctx.opts, address, host)
+
+
+def _connection_limits() -> contextlib.AbstractContextManager[object]:
+    """The SMTP module's per-run connection limiter (a contextvar the probe tasks inherit)."""
+    limits = _probe("run_limits")
+    return limits() if limits else contextlib.nullcontext()  # type: ignore[operator]
 
 
 def _probe(name: str) -> Callable[..., Awaitable[list[Finding]]] | None:

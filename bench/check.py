@@ -178,7 +178,12 @@ def main(argv: list[str] | None = None) -> int:
     for latency in args.latency:
         for domain in args.domain or ["good.test", "lookups.test"]:
             compare(domain, latency, args.runs, args.timeout, zone)
-    return 0 if dead_nameserver(args.timeout) else 1
+    dead_ok = dead_nameserver(args.timeout)
+    print("\n-- SMTP/TLS: a domain with 3 MX addresses, one silent (bench/check_smtp.py) --")
+    from bench import check_smtp
+
+    smtp_ok = check_smtp.main(["--timeout", str(max(args.timeout, 1.0)), "--rounds", str(args.runs)]) == 0
+    return 0 if dead_ok and smtp_ok else 1
 
 
 if __name__ == "__main__":

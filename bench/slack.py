@@ -142,6 +142,33 @@ def build_requests(stub: SlackStub, n_cmd: int, n_ev: int, n_retry: int) -> list
     return reqs
 
 
+#: adversarial pastes (floods of blank lines, codes, addresses): detection must stay linear
+FLOODS = (
+    "\n" * 200_000,
+    " \n" * 100_000,
+    "550 " * 50_000,
+    "5.5.5." * 30_000,
+    "<a@b.cc> " * 20_000,
+    "a@" * 100_000,
+    "password: " * 20_000,
+    "334 VXNlcm5hbWU6\n" * 10_000,
+    "x" * 200_000,
+)
+
+
+def detection_worst_case() -> tuple[float, float]:
+    """(worst, median) milliseconds of bounce + secret detection on 200 KB adversarial pastes."""
+    from bot.detect import detect_bounce, find_secrets
+
+    times = []
+    for text in FLOODS:
+        t = time.perf_counter()
+        detect_bounce(text)
+        find_secrets(text)
+        times.append((time.perf_counter() - t) * 1000)
+    return max(times), statistics.median(times)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--commands", type=int, default=200)
@@ -175,6 +202,8 @@ def main() -> int:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
     report(args, results, stub, sent, done, rss_idle, rss_now, rss_peak)
+    worst, median = detection_worst_case()
+    print(f"  detection on 200 KB adversarial pastes: median {median:.0f} ms, worst {worst:.0f} ms")
     return 0
 
 

@@ -5,13 +5,14 @@ The figures are printed (run with -s): `pytest tests/bot/test_detect.py -s -k fi
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
 from bot.detect import detect_bounce, find_secrets, redact
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, SHARED
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 #: the bar of issue 6
@@ -29,6 +30,33 @@ def _pastes() -> list[str]:
 def _corpus() -> list[str]:
     """The public bounce corpus' pastes (empty when ../shared is not beside the repo, as in CI)."""
     return [f.read_text(encoding="utf-8", errors="replace") for f in sorted(CORPUS.glob("*.paste.txt"))]
+
+
+def _reference_lines() -> list[str]:
+    """`CODE fragment` one-liners from the provider reference table (empty without ../shared)."""
+    ref = SHARED / "ref" / "provider-bounces.md"
+    if not ref.exists():
+        return []
+    lines = []
+    for row in ref.read_text(encoding="utf-8").splitlines():
+        cols = [c.strip() for c in row.strip().strip("|").split("|")]
+        if len(cols) < 6 or not row.startswith("| "):
+            continue
+        fragments = re.findall(r'"([^"]+)"', cols[2])
+        codes = re.findall(r"\b([245]\d\d)(?: ([245]\.\d+\.\d+))?", cols[1])
+        if fragments and codes:
+            lines.append(" ".join(x for x in codes[0] if x) + " " + fragments[0].replace("…", "x"))
+    return lines
+
+
+def test_one_line_replies_from_the_provider_reference():
+    lines = _reference_lines()
+    if not lines:
+        pytest.skip("shared/ref/provider-bounces.md not beside the repo")
+    hits = sum(detect_bounce(line).is_bounce for line in lines)
+    rate = hits / len(lines)
+    print(f"\none-line replies (code + wording from provider-bounces.md): {hits}/{len(lines)} = {rate:.1%}")
+    assert rate >= 0.9
 
 
 def test_chat_set_is_big_and_bilingual():

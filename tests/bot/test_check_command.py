@@ -132,7 +132,7 @@ def test_acks_stay_fast_while_checks_run(checking):
     for t in threads:
         t.join()
     assert len(results) == 12 and all(r.status == 200 for r in results)
-    assert max(r.seconds for r in results) < 1.5, sorted(r.seconds for r in results)
+    assert max(r.seconds for r in results) < 2.5, sorted(r.seconds for r in results)  # Slack: 3 s
     checking.stub.wait_for(lambda s: len(s.of("response")) >= 12, timeout=30)
 
 

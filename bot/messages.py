@@ -144,8 +144,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "home.examples": {"en": "Examples", "pl": "Przykłady"},
     "home.topics": {"en": "Knowledge-base topics", "pl": "Tematy bazy wiedzy"},
     "home.shortcut": {
-        "en": "On any message: ⋮ → *Explain bounce*.",
-        "pl": "Na dowolnej wiadomości: ⋮ → *Explain bounce*.",
+        "en": "On any message: ⋮ → *Explain this bounce*.",
+        "pl": "Na dowolnej wiadomości: ⋮ → *Explain this bounce*.",
     },
     "console.banner": {
         "en": "smtpbot console — type `help`, a command (`/smtp check example.com`), a question, "

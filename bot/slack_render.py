@@ -122,7 +122,8 @@ def entry_blocks(entry: Any, lang: str) -> list[dict[str, Any]]:
     if entry.causes.get(lang):
         blocks += sections(f"*{msg('explain.causes', lang)}*\n{_bullets(entry.causes.get(lang))}")
     if entry.fixes.get(lang):
-        blocks += sections(f"*{msg('explain.fix', lang)}*\n{_bullets(entry.fixes.get(lang))}")
+        steps = "\n".join(f"{n}. {slackfmt.escape(step)}" for n, step in enumerate(entry.fixes.get(lang), 1))
+        blocks += sections(f"*{msg('explain.fix', lang)}*\n{steps}")
     blocks.append(context(msg("explain.kb", lang, id=entry.id)))
     return blocks
 

@@ -1,8 +1,9 @@
 """One live check started from Slack: a progress message edited as areas finish, then the result.
 
 Ephemeral slash-command replies cannot be edited, so where the bot is a member of the channel it
-posts a normal "Checking example.com…" message and `chat.update`s it (throttled: Slack's Tier 3);
-elsewhere, or with `-p`, the result goes back through `respond()`. Either way it is delivered once.
+posts a normal "Checking example.com… done: mx, spf" message and `chat.update`s it (throttled:
+Slack's Tier 3), the last time with the report; elsewhere, or with `-p`, the result goes back
+through `respond()`. Either way it is delivered once.
 """
 
 from __future__ import annotations
@@ -39,45 +40,57 @@ class CheckRun:
         self._lock = threading.Lock()
         self._last_edit = 0.0
         self._finished = False
+        #: posting failed once (not a member...): do not try on every area
+        self._no_message = False
 
     def run_command(self) -> None:
-        """Post progress (when allowed), run the check on this thread, deliver the result once."""
-        if not self.private:
-            self.ts = self._post(msg("check.started", self.lang, target=self.target))
-        reply = self.bot.router.handle(self.req, progress=self.on_area if self.ts else None)
+        """Run the check on this thread and deliver the result once.
+
+        The progress message is posted when the first area finishes, so a refused target, a rate
+        limit or a usage error never leaves a public "Checking…" message behind.
+        """
+        reply = self.bot.router.handle(self.req, progress=None if self.private else self.on_area)
         payload = slack_render.render(reply)
         with self._lock:
             self._finished = True
             if self.ts and self._edit(payload):
                 return
         if self.respond is not None:
+            ephemeral = reply.ephemeral or self.private
             self.respond(
                 **payload,
-                response_type="ephemeral" if reply.ephemeral or self.private else "in_channel",
+                response_type="ephemeral" if ephemeral else "in_channel",
                 replace_original=False,
                 unfurl_links=False,
                 unfurl_media=False,
             )
+        else:  # @mention, DM or button: no response_url, answer where the request was
+            self._post(payload)
 
     def on_area(self, area: str, findings: list[Any]) -> None:
-        """checks' progress callback: record the area, edit the message at most every EDIT_INTERVAL s."""
+        """checks' progress callback: post the progress message, then edit it every EDIT_INTERVAL s."""
         with self._lock:
             self.areas.append(area)
             now = time.monotonic()
-            if self._finished or now - self._last_edit < EDIT_INTERVAL:
+            if self._finished or self._no_message or now - self._last_edit < EDIT_INTERVAL:
                 return
             self._last_edit = now
             text = msg("check.progress", self.lang, target=self.target, areas=", ".join(self.areas))
-            self._edit({"text": text, "blocks": slack_render.sections(text)})
+            payload = {"text": text, "blocks": slack_render.sections(text)}
+            if self.ts is None:
+                self.ts = self._post(payload)
+                self._no_message = self.ts is None
+            else:
+                self._edit(payload)
 
-    def _post(self, text: str) -> str | None:
+    def _post(self, payload: dict[str, Any]) -> str | None:
         try:
             resp = self.bot.client.chat_postMessage(
                 channel=self.req.channel,
-                text=text,
                 thread_ts=self.thread_ts,
                 unfurl_links=False,
                 unfurl_media=False,
+                **payload,
             )
         except SlackApiError as exc:  # not a member (not_in_channel), DM, archived...: fall back to respond()
             log.info("no progress message in %s: %s", self.req.channel, exc.response.get("error"))

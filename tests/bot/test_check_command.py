@@ -17,7 +17,7 @@ ZONE = {
     "example.test": [{"MX": [10, "mx.example.test"]}, {"TXT": "v=spf1 ip4:192.0.2.10 -all"}],
     "mx.example.test": [{"A": "192.0.2.10"}],
     # a slow area, so the progress message is edited before the result arrives
-    "_dmarc.example.test": [{"SLOW": 1.2}, {"TXT": "v=DMARC1; p=reject; rua=mailto:d@example.test"}],
+    "_dmarc.example.test": [{"SLOW": 2.0}, {"TXT": "v=DMARC1; p=reject; rua=mailto:d@example.test"}],
 }
 
 
@@ -59,7 +59,7 @@ def test_check_acks_at_once_posts_progress_and_updates_it_with_the_report(checki
     assert "example.test" in resp.body
     stub = checking.stub
     post = stub.wait_for(lambda s: s.of("chat.postMessage"))[0].body
-    assert post["channel"] == "C1" and "example.test" in post["text"]
+    assert post["channel"] == "C1" and "example.test" in post["text"] and "done:" in post["text"]
     final = stub.wait_for(
         lambda s: [
             u for u in s.of("chat.update") if "blocks" in u.body and "DMARC" in json.dumps(u.body["blocks"])
@@ -67,7 +67,7 @@ def test_check_acks_at_once_posts_progress_and_updates_it_with_the_report(checki
     )[-1].body
     updates = stub.of("chat.update")
     assert len(updates) >= 2, "expected a progress edit before the result"
-    assert "done:" in updates[0].body["text"]
+    assert "done:" in updates[0].body["text"] and len(updates[0].body["text"]) > len(post["text"])
     blocks = json.dumps(final["blocks"])
     assert "SPF" in blocks and "/smtp kb show reverse-dns-ptr" in blocks and ":x:" in blocks
     assert stub.of("response") == []  # delivered once: by editing the progress message
@@ -87,10 +87,11 @@ def test_channel_without_the_bot_gets_the_result_through_respond(checking):
     assert body["response_type"] == "in_channel" and "example.test" in body["text"]
 
 
-def test_private_targets_are_refused_with_a_friendly_message(checking):
-    checking.command("check 127.0.0.1 -p")
+def test_private_targets_are_refused_with_a_friendly_message_and_no_public_trace(checking):
+    checking.command("check 127.0.0.1")
     body = checking.stub.wait_for(lambda s: s.of("response"))[0].body
     assert "SMTPBOT_ALLOW_PRIVATE" in body["text"] and body["response_type"] == "ephemeral"
+    assert checking.stub.of("chat.postMessage") == []
 
 
 def test_bad_options_show_usage(checking):
@@ -164,3 +165,36 @@ def test_run_checks_button_checks_the_domain_in_the_thread(checking):
     checking.stub.wait_for(
         lambda s: any("DMARC" in json.dumps(u.body.get("blocks", "")) for u in s.of("chat.update"))
     )
+
+
+def test_check_asked_by_mention_runs_in_the_thread(checking):
+    checking.event(
+        {
+            "type": "app_mention",
+            "channel": "C1",
+            "user": "U1",
+            "ts": "1700000020.000100",
+            "text": "<@UBOT> check example.test --no-smtp",
+        },
+        "EvMentionCheck",
+    )
+    post = checking.stub.wait_for(lambda s: s.of("chat.postMessage"))[0].body
+    assert post["thread_ts"] == "1700000020.000100"
+    checking.stub.wait_for(
+        lambda s: any("DMARC" in json.dumps(u.body.get("blocks", "")) for u in s.of("chat.update"))
+    )
+
+
+def test_refused_check_by_mention_is_answered_in_the_thread(checking):
+    checking.event(
+        {
+            "type": "app_mention",
+            "channel": "C1",
+            "user": "U1",
+            "ts": "1700000021.000100",
+            "text": "<@UBOT> check 10.0.0.1",
+        },
+        "EvMentionRefused",
+    )
+    post = checking.stub.wait_for(lambda s: s.of("chat.postMessage"))[0].body
+    assert post["thread_ts"] == "1700000021.000100" and "SMTPBOT_ALLOW_PRIVATE" in post["text"]

@@ -29,6 +29,8 @@ SECONDARY_WEIGHT = 0.6
 PHRASE_CUTOFF = 86.0
 #: a regex hit this strong settles the text evidence (fuzzy phrases are only tried below it)
 STRONG = 0.8
+#: the reason, and its (unsure) score, of a bounce in which nothing was recognised
+NO_EVIDENCE, NO_EVIDENCE_SCORE = "onhold", 0.2
 #: a score given to the default entry of the status code's reason when nothing else matched
 STATUS_DEFAULT_SCORE = 0.42
 #: a one-word question matches many entries fully: its similarity counts for less
@@ -254,7 +256,11 @@ class Matcher:
         return [first, *[m for m in ranked if m.entry.id != entry.id]][:top]
 
     def _status_default(self, parsed: Parsed, scored: list[Match]) -> None:
-        """With no textual evidence, the registry meaning of the status code decides."""
+        """With no textual evidence, the registry meaning of the status code decides; with no
+        evidence at all a bounce is "on hold": the entry that says how to find the real reason."""
+        if not scored and not parsed.kind_hint and (fallback := self.default_for_reason.get(NO_EVIDENCE)):
+            scored.append(Match(fallback, NO_EVIDENCE_SCORE, ("no recognisable reason in the bounce",)))
+            return
         if any(m.score >= STATUS_DEFAULT_SCORE for m in scored) or not parsed.status:
             return
         row = self.kb.status_codes.get("X." + parsed.status.split(".", 1)[1])

@@ -70,8 +70,19 @@ class Router:
         return detect_language(text)
 
     def is_slow(self, text: str) -> bool:
-        """True for commands that do network work (they go to the bounded check pool)."""
-        return is_command(text) and parse(text).name in SLOW
+        """True for well-formed commands that do network work (they go to the bounded check pool).
+
+        A malformed check is answered at once with its usage line, so it is not slow.
+        """
+        if not is_command(text):
+            return False
+        cmd = parse(text)
+        if cmd.name == "check":
+            try:
+                checkrun.parse_check(cmd.args)
+            except checkrun.ChatArgError:
+                return False
+        return cmd.name in SLOW and (cmd.name != "spf" or len(cmd.args) == 2)
 
     def check_allowed(self, req: Request, lang: str) -> Reply | None:
         """Per-user and per-channel rate limits on checks; a Reply when the limit is hit."""

@@ -95,7 +95,8 @@ def test_private_targets_are_refused_with_a_friendly_message_and_no_public_trace
 
 
 def test_bad_options_show_usage(checking):
-    checking.command("check -p --frobnicate example.test")
+    ack = checking.command("check -p --frobnicate example.test")
+    assert "Checking" not in ack.body
     body = checking.stub.wait_for(lambda s: s.of("response"))[0].body
     assert "check TARGET" in body["text"] or "check CEL" in body["text"]
 

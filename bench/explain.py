@@ -13,7 +13,6 @@ import json
 import re
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import time
@@ -137,9 +136,9 @@ def main() -> int:
         print(f"{v:5}: {r['n']} inputs, {s['per_s']:.0f}/s, p50 {s['p50_ms']:.2f} ms, p99 {s['p99_ms']:.2f} ms, "
               f"top-1 reason {s['hits']}/{r['n']} = {s['accuracy']:.1%}")
     print(f"100 kB input: p99 {r['big_p99_ms']:.2f} ms ({r['big_kb']} kB)")
-    print("reply code extracted: %d/%d = %.1f%%" % (*r["reply_code"], 100 * r["reply_code"][0] / r["reply_code"][1]))
-    print("status extracted:     %d/%d = %.1f%% (Sisimai pseudo codes x.0.9xx excluded)"
-          % (*r["status"], 100 * r["status"][0] / r["status"][1]))
+    (c_ok, c_n), (s_ok, s_n) = r["reply_code"], r["status"]
+    print(f"reply code extracted: {c_ok}/{c_n} = {c_ok / c_n:.1%}")
+    print(f"status extracted:     {s_ok}/{s_n} = {s_ok / s_n:.1%} (Sisimai pseudo codes x.0.9xx excluded)")
     print(f"peak RSS: {r['rss_mb']:.0f} MB")
     index = [json.loads(line) for line in (args.corpus / "index.jsonl").open()]
     acc = sisimai_accuracy(args.corpus, index)

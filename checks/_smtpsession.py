@@ -8,7 +8,6 @@ opt-in relay question. Every step appends its finding and says whether the sessi
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import os
 import socket
 import ssl
@@ -19,6 +18,7 @@ from enum import StrEnum
 from checks import relay, tls
 from checks._smtpio import SmtpConnection, SmtpIOError
 from checks.model import CheckOptions, Finding, Status
+from checks.target import is_ip
 
 
 class Mode(StrEnum):
@@ -145,7 +145,7 @@ class Session:
 
     async def handshake(self, check: str) -> tls.TlsSession | None:
         """TLS on the connection; records version and certificate findings when it succeeds."""
-        server_name = None if _is_ip(self.t.host) else self.t.host
+        server_name = None if is_ip(self.t.host) else self.t.host
         try:
             await self.conn.start_tls(self.context, server_name)
         except ssl.SSLCertVerificationError as exc:
@@ -291,9 +291,3 @@ class Session:
                  "smtp-auth-methods")
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True

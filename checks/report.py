@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import ipaddress
 import time
 from collections.abc import Awaitable, Callable
 
@@ -25,7 +24,7 @@ from checks.dmarc import organizational_domain
 from checks.errors import TargetError
 from checks.model import CheckOptions, Finding, Report, Status
 from checks.spf_record import select
-from checks.target import Target, parse_target
+from checks.target import Target, is_ip, parse_target
 
 __all__ = ["AREAS", "area_of", "parse_target", "run_check"]
 
@@ -132,7 +131,7 @@ async def _jobs(ctx: RunContext, tgt: Target) -> list[Job]:
 
 
 async def _server_addresses(ctx: RunContext, tgt: Target) -> list[str] | Finding:
-    if _is_address(tgt.host):
+    if is_ip(tgt.host):
         return [tgt.host]
     found, answers = await ctx.resolver.addresses(tgt.host)
     if not found:
@@ -150,14 +149,6 @@ async def _server_addresses(ctx: RunContext, tgt: Target) -> list[str] | Finding
             f"({', '.join(found)}); the operator setting SMTPBOT_ALLOW_PRIVATE=1 allows it",
         )
     return list(usable)
-
-
-def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _refused(addresses: list[str], opts: CheckOptions) -> list[tuple[str, str]]:

@@ -109,17 +109,17 @@ def parse_target(text: str, opts: CheckOptions) -> Target:
     bracketed = re.fullmatch(r"\[([0-9a-fA-F:.]+)\](?::(.*))?", text)
     if bracketed:
         host, port = bracketed.group(1), bracketed.group(2)
-        address = _ip(original, host, opts) if _is_ip(host) else None
+        address = _ip(original, host, opts) if is_ip(host) else None
         if address is None:
             raise TargetError(original, f"{host!r} is not an IPv6 address")
         if port is None:
             return Target(original, "ip", address)
         return Target(original, "server", address, _port(original, port))
-    if _is_ip(text):
+    if is_ip(text):
         return Target(original, "ip", _ip(original, text, opts))
     host, sep, port_text = text.rpartition(":") if text.count(":") == 1 else (text, "", "")
     port = _port(original, port_text) if sep else None
-    if _is_ip(host):
+    if is_ip(host):
         return Target(original, "server", _ip(original, host, opts), port)
     name = domain_name(host)
     why = name_refusal(name, opts.allow_private)
@@ -128,7 +128,8 @@ def parse_target(text: str, opts: CheckOptions) -> Target:
     return Target(original, "server" if port else "domain", name, port)
 
 
-def _is_ip(text: str) -> bool:
+def is_ip(text: str) -> bool:
+    """True for an IPv4 or IPv6 address literal (no brackets, no port)."""
     try:
         ipaddress.ip_address(text)
     except ValueError:

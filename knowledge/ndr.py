@@ -28,7 +28,8 @@ FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                        r"(?P<cmd>RCPT TO|MAIL FROM|end of data|DATA|initial connection|HELO|EHLO|STARTTLS|AUTH|RCPT|MAIL)"
                        r"(?::?<[^>]*>)?[^:\n]{0,80}?:\s*(?:host:?\s+(?P<host>[\w.-]+)\s*(?:\[(?P<ip>[^\]]+)\])?:?\s*)?(?P<diag>.+)$"),
         ("exim-host", r"^\s*host\s+(?P<host>[\w.-]+)\s*\[(?P<ip>[\w.:]+)\]:?\s*(?P<diag>[245]\d\d\b.+)$"),
-        ("qmail-said", r"(?:(?P<ip>\d{1,3}(?:\.\d{1,3}){3}) does not like recipient\.\s*)?Remote host said:\s*(?P<diag>.+)$"),
+        ("qmail-said", r"(?:(?P<ip>\d{1,3}(?:\.\d{1,3}){3}) does not like recipient\.\s*)?"
+                       r"Remote host said:\s*(?P<diag>.+)$"),
         ("exchange-returned", r"Remote Server (?:at [^\n]*? )?returned\s*'?(?P<diag>[^'\n]+)'?"),
         ("exchange-hash", r"#(?P<diag>[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}[^#\n]*?)\s*##"),
         ("gmail-response", r"(?:response from the remote server was|error that the other server returned was|"

@@ -109,6 +109,12 @@ def rss_kib(pid: int) -> tuple[int, int]:
     return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, from /proc (clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def build_requests(stub: SlackStub, n_cmd: int, n_ev: int, n_retry: int) -> list[tuple[str, str, str, dict]]:
     reqs = []
     for i in range(n_cmd):
@@ -183,12 +189,14 @@ def main() -> int:
         try:
             rss_idle, _ = rss_kib(proc.pid)
             reqs = build_requests(stub, args.commands, args.events, args.retries)
+            cpu_before = cpu_seconds(proc.pid)
             started = time.monotonic()
             with ThreadPoolExecutor(args.clients) as pool:
                 results = list(
                     pool.map(lambda r: (r[0], signed_post(url, r[1], SECRET, r[2], r[3], timeout=30)), reqs)
                 )
             sent = time.monotonic() - started
+            cpu_burst = cpu_seconds(proc.pid) - cpu_before
             stub.wait_for(
                 lambda s: (
                     len(s.of("response")) >= args.commands and len(s.of("chat.postMessage")) >= args.events
@@ -202,6 +210,11 @@ def main() -> int:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
     report(args, results, stub, sent, done, rss_idle, rss_now, rss_peak)
+    print(
+        f"  bot CPU while the burst was sent: {cpu_burst:.2f} s ({cpu_burst / sent:.0%} of one core, "
+        f"{cpu_burst / len(results) * 1000:.1f} ms per request incl. running checks); machine: {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     worst, median = detection_worst_case()
     print(f"  detection on 200 KB adversarial pastes: median {median:.0f} ms, worst {worst:.0f} ms")
     return 0

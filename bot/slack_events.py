@@ -34,7 +34,7 @@ class EventHandlers:
     def _first_time(self, channel: str, ts: str) -> bool:
         return self.bot.router.store.first_time(f"msg:{channel}:{ts}", MESSAGE_TTL)
 
-    def _clean(self, event: dict[str, Any], lang_user: str) -> tuple[str, str]:
+    def _clean(self, event: dict[str, Any], lang_user: str) -> str:
         """Un-formatted, secret-free text of a message; warns the author (ephemerally) about secrets."""
         text = slackfmt.unformat(event.get("text") or "")
         hits = find_secrets(text)
@@ -50,7 +50,7 @@ class EventHandlers:
                 thread_ts=event.get("thread_ts"),
             )
             text = redact(text, hits)
-        return text, self.bot.router.lang_for(lang_user, text)
+        return text
 
     def _safe(self, method: Any, **kwargs: Any) -> Any:
         try:
@@ -96,10 +96,11 @@ class EventHandlers:
     def answer_paste(self, event: dict[str, Any]) -> None:
         """Reply in the thread when a channel message looks like a bounce; silence otherwise."""
         channel, ts = event["channel"], event["ts"]
-        text, lang = self._clean(event, event["user"])
+        text = self._clean(event, event["user"])
         detection = detect_bounce(text)
         if not detection.is_bounce or not self._first_time(channel, ts):
             return
+        lang = self.bot.router.lang_for(event["user"], text)
         s = self.bot.settings
         if not self.bot.router.store.allow(f"replies:{channel}", s.channel_replies_per_min, 60.0):
             log.info("reply rate limit reached in %s", channel)
@@ -121,7 +122,8 @@ class EventHandlers:
         channel, ts = event["channel"], event["ts"]
         if not self._first_time(channel, ts):
             return
-        text, lang = self._clean(event, event["user"])
+        text = self._clean(event, event["user"])
+        lang = self.bot.router.lang_for(event["user"], text)
         self._answer(Request(text, event["user"], channel), lang, thread_ts=event.get("thread_ts"))
 
     def on_mention(self, event: dict[str, Any]) -> None:
@@ -134,7 +136,8 @@ class EventHandlers:
         channel, ts = event["channel"], event["ts"]
         if not self._first_time(channel, ts):
             return
-        text, lang = self._clean(event, event.get("user", ""))
+        text = self._clean(event, event.get("user", ""))
+        lang = self.bot.router.lang_for(event.get("user", ""), text)
         self._answer(
             Request(text, event.get("user", ""), channel), lang, thread_ts=event.get("thread_ts") or ts
         )
@@ -162,7 +165,8 @@ class EventHandlers:
             "channel": shortcut.get("channel", {}).get("id", ""),
             "thread_ts": message.get("thread_ts") or message.get("ts"),
         }
-        text, lang = self._clean(event, user)
+        text = self._clean(event, user)
+        lang = self.bot.router.lang_for(user, text)
         if text.strip():
             reply = self.bot.router.explain(text, lang)
         else:  # a message of only files or attachments: nothing to read

@@ -59,8 +59,9 @@ class SlackBot:
     def _register(self) -> None:
         app = self.app
         app.middleware(self._dedupe)
-        app.command("/smtp")(self.on_command)
-        app.shortcut("explain_bounce")(self.on_shortcut)
+        (command,), (shortcut,) = COMMANDS, SHORTCUTS
+        app.command(command)(self.on_command)
+        app.shortcut(shortcut)(self.on_shortcut)
         app.action(slack_render.ACTION_RUN_CHECKS)(self.on_run_checks)
         app.action(slack_render.ACTION_OTHER_LANG)(self.events.on_other_lang)
         app.action(slack_render.ACTION_NOT_HELPFUL)(self.events.on_not_helpful)

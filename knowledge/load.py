@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from knowledge.model import LANGS, Entry, Text, TextList
+from knowledge.prefilter import compile_pattern
 from knowledge.reasons import REASONS
 
 #: the knowledge base shipped inside the package
@@ -115,7 +116,7 @@ def _check_list(key: str, value: Any) -> str | None:
             return f"unknown check {item!r} (known: {', '.join(sorted(KNOWN_CHECKS))})"
         if key == "patterns":
             try:
-                re.compile(item, re.IGNORECASE)
+                compile_pattern(item)
             except re.error as exc:
                 return f"invalid regex {item!r}: {exc}"
     return None

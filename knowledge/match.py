@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 
 from knowledge.load import KnowledgeBase
 from knowledge.model import Entry, Match, Parsed
-from knowledge.prefilter import lowercase_pattern, required_literals
+from knowledge.prefilter import compile_pattern
 from knowledge.reasons import STAGE_OVERRIDES, TRANSIENT, YIELDING, rank
 from knowledge.text import fold, squash
 
@@ -73,9 +73,7 @@ def _compile(entry: Entry) -> _Compiled:
     enhanced = [c for c in entry.codes if "." in c]
     return _Compiled(
         entry=entry,
-        patterns=tuple(
-            (re.compile(low), required_literals(low)) for low in map(lowercase_pattern, entry.patterns)
-        ),
+        patterns=tuple(compile_pattern(p) for p in entry.patterns),
         exact=frozenset(c for c in enhanced if "x" not in c),
         wild=tuple(_code_regex(c) for c in enhanced if "x" in c),
         replies=frozenset(c for c in entry.codes if "." not in c),

@@ -9,6 +9,7 @@ is far cheaper than a regex scan.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 try:  # Python 3.11+: the parser module is private but stable
     from re import _constants as C
@@ -86,3 +87,16 @@ def required_literals(pattern: str) -> frozenset[str] | None:
     except re.error:
         return None
     return _seq(list(tree))
+
+
+@cache
+def compile_pattern(pattern: str) -> tuple[re.Pattern[str], frozenset[str] | None]:
+    """A KB pattern as the matcher runs it: lower-cased, compiled once per process, with its literals.
+
+    The loader validates with this very call, so the matcher finds every pattern compiled.
+
+    Raises:
+        re.error: the pattern is not a valid regular expression.
+    """
+    low = lowercase_pattern(pattern)
+    return re.compile(low), required_literals(low)

@@ -124,6 +124,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pl": "Baza wiedzy: `{id}` (`/smtp kb show {id}`)",
     },
     "explain.parsed": {"en": "From the bounce", "pl": "Ze zwrotki"},
+    "explain.means": {"en": "What it means", "pl": "Co to znaczy"},
+    "explain.checks": {"en": "Live checks", "pl": "Testy na żywo"},
+    "explain.refs": {"en": "References", "pl": "Źródła"},
+    "explain.alt": {"en": "Also possible", "pl": "Możliwe też"},
+    "explain.kind.vacation": {
+        "en": "This is an automatic reply, not a bounce.",
+        "pl": "To automatyczna odpowiedź, nie zwrotka.",
+    },
+    "explain.kind.feedback": {
+        "en": "This is a spam complaint (ARF feedback report), not a bounce.",
+        "pl": "To zgłoszenie spamu (raport ARF), nie zwrotka.",
+    },
+    "explain.kind.delivered": {
+        "en": "This is a delivery success notice, not a failure.",
+        "pl": "To potwierdzenie doręczenia, nie błąd.",
+    },
     "report.header": {"en": "Checks of {target}", "pl": "Testy {target}"},
     "report.summary": {
         "en": "{fail} failed, {warn} warnings, {ok} passed in {seconds:.1f} s",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.messages import msg
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "bot" / "examples" / "gmail-5.7.26.eml"
 KEYS = {"reply_code", "status", "diagnostic", "remote_mta", "recipient", "sender_domain", "action"}
 
@@ -43,7 +45,7 @@ def test_question_in_polish_without_diacritics(cli):
     assert obj["input_kind"] == "question" and obj["lang"] == "pl"
     assert obj["matches"][0]["id"] == "reverse-dns-ptr"
     text = cli("explain", "jak ustawic reverse dns").stdout
-    assert "Jak to naprawić" in text
+    assert msg("explain.fix", "pl") in text
 
 
 def test_unauthenticated_reply_line(cli):
@@ -53,7 +55,7 @@ def test_unauthenticated_reply_line(cli):
 
 def test_lang_option_overrides(cli):
     r = cli("explain", "--lang", "pl", "550 5.1.1 User unknown")
-    assert "Co to znaczy" in r.stdout
+    assert msg("explain.means", "pl") in r.stdout
 
 
 def test_absent_values_are_null(cli):

@@ -20,7 +20,7 @@ from rapidfuzz import fuzz, process
 from knowledge.load import KnowledgeBase
 from knowledge.model import Entry, Match, Parsed
 from knowledge.prefilter import compile_pattern
-from knowledge.reasons import STAGE_OVERRIDES, TRANSIENT, YIELDING, rank
+from knowledge.reasons import STAGE_OVERRIDES, YIELDING, rank
 from knowledge.text import fold, squash
 
 #: how much a hit in the subject/body excerpt counts against one in the diagnostic itself
@@ -232,9 +232,10 @@ class Matcher:
         """A YIELDING reason on top gives way to the best entry that names an actual cause."""
         if not ranked or ranked[0].entry.reason not in YIELDING:
             return ranked
-        bar = YIELDING[ranked[0].entry.reason]
+        bar, not_causes = YIELDING[ranked[0].entry.reason]
         for i, m in enumerate(ranked[1:], 1):
-            if m.entry.reason and m.entry.reason not in TRANSIENT.union(YIELDING) and m.score >= bar:
+            reason = m.entry.reason
+            if reason and reason not in not_causes and reason != ranked[0].entry.reason and m.score >= bar:
                 return [m, *ranked[:i], *ranked[i + 1:]]
         return ranked
 

@@ -75,9 +75,13 @@ STAGE_OVERRIDES: dict[str, tuple[frozenset[str], frozenset[str], str]] = {
     "userunknown": (frozenset({"DATA"}), frozenset({"2.0"}), "filtered"),
 }
 
-#: Reasons the sending MTA reports about its own retrying ("gave up after 5 days"): when another
-#: entry has text evidence at least this strong, that entry names the cause and wins...
-YIELDING: dict[str, float] = {"expired": 0.5}
-#: ...unless its reason is itself transient: retries exist for these, so running out of time on
-#: them is what "expired" means.
+#: Reasons that only stand when no cause is named: reason -> (the text evidence another entry needs
+#: to win, reasons that do not count as a cause). "expired" is the sending MTA giving up on its own
+#: retries: a remote refusal named in the text is the cause, but a transient network or system
+#: error is exactly what the retries were for. "onhold" and "undefined" say the bounce was unclear.
 TRANSIENT: frozenset[str] = frozenset({"networkerror", "systemerror", "onhold", "undefined"})
+YIELDING: dict[str, tuple[float, frozenset[str]]] = {
+    "expired": (0.5, TRANSIENT),
+    "onhold": (0.5, TRANSIENT),
+    "undefined": (0.5, TRANSIENT),
+}

@@ -36,7 +36,8 @@ _BOUNCE_MARKERS = re.compile(
     r"could not be delivered|couldn't be delivered|wasn't delivered|delivery (?:has )?failed|permanent error|"
     r"temporary error|returned mail|failure notice|non-delivery|status=(?:bounced|deferred)|said:|"
     r"remote server returned|smtp error|smtpexception|smtp\w*error|connection (?:timed out|refused)|"
-    r"nie (?:zosta\w+|moz\w+ by\w+) dostarcz|niedostarcz|zwrot\w* wiadomo",
+    r"nie (?:zosta\w+|moz\w+ by\w+) dostarcz|niedostarcz|zwrot\w* wiadomo|"
+    r"-{3,}\s*(?:failure reasons|returned message|transcript of session)",
     re.IGNORECASE,
 )
 _AUTOREPLY_SUBJECT = re.compile(

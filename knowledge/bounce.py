@@ -37,7 +37,8 @@ _BOUNCE_MARKERS = re.compile(
     r"temporary error|returned mail|failure notice|non-delivery|status=(?:bounced|deferred)|said:|"
     r"remote server returned|smtp error|smtpexception|smtp\w*error|connection (?:timed out|refused)|"
     r"nie (?:zosta\w+|moz\w+ by\w+) dostarcz|niedostarcz|zwrot\w* wiadomo|"
-    r"-{3,}\s*(?:failure reasons|returned message|transcript of session)",
+    r"-{3,}\s*(?:failure reasons|returned message|transcript of session)|"
+    r"did not accept our requests to connect|\btimed out\b",
     re.IGNORECASE,
 )
 _AUTOREPLY_SUBJECT = re.compile(

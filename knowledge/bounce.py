@@ -46,6 +46,7 @@ _AUTOREPLY_SUBJECT = re.compile(
     r"odpowied\w* automatyczn|nieobecno|abwesenheit|absence|r[ée]ponse automatique|vacation|on vacation)",
     re.IGNORECASE,
 )
+_UNSUBSCRIBE = re.compile(r"^\s*unsubscribe\b", re.IGNORECASE)
 _BOUNCE_SENDER = re.compile(r"mailer-daemon|postmaster|mail delivery|mdaemon|bounce", re.IGNORECASE)
 _ORIGINAL_START = re.compile(
     r"^[-=\s]*(?:-+\s*original message\s*-+|original message follows|this is a copy of the message|"
@@ -111,8 +112,8 @@ def _excerpt(body: str) -> str:
 
 def _kind_hint(facts: MessageFacts) -> str | None:
     ctype = facts.headers.get("content-type", "").lower()
-    if facts.feedback_type or "feedback-report" in ctype:
-        return "feedback"
+    if facts.feedback_type or "feedback-report" in ctype or _UNSUBSCRIBE.match(facts.subject):
+        return "feedback"  # an automatic unsubscribe request (RFC 8058 mailto) is a recipient's feedback
     actions = {r.action for r in facts.dsn if r.action}
     if actions and actions <= _SUCCESS_ACTIONS:
         return "delivered"

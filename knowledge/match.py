@@ -241,18 +241,21 @@ class Matcher:
 
     def _stage_override(self, parsed: Parsed, ranked: list[Match], top: int) -> list[Match]:
         """Apply STAGE_OVERRIDES: the command or status the refusal came with outranks its words."""
-        if not ranked or ranked[0].entry.reason not in STAGE_OVERRIDES:
+        if not ranked:
             return ranked
-        commands, details, becomes = STAGE_OVERRIDES[ranked[0].entry.reason]
-        detail = parsed.status.split(".", 1)[1] if parsed.status else None
-        if (parsed.command not in commands and detail not in details) or (detail or "").startswith("1."):
-            return ranked  # an addressing status (x.1.x) proves the wording right whatever the stage
-        entry = self.default_for_reason.get(becomes)
-        if entry is None:
-            return ranked
-        why = f"given after {parsed.command}" if parsed.command in commands else f"status {parsed.status}"
-        first = Match(entry, ranked[0].score, (*ranked[0].evidence, why))
-        return [first, *[m for m in ranked if m.entry.id != entry.id]][:top]
+        detail = (parsed.status or "").partition(".")[2]
+        for reason, commands, details, becomes in STAGE_OVERRIDES:
+            if ranked[0].entry.reason != reason or detail.startswith("1."):
+                continue  # an addressing status (x.1.x) proves the wording right whatever the stage
+            if parsed.command not in commands and detail not in details:
+                continue
+            entry = self.default_for_reason.get(becomes)
+            if entry is None:
+                continue
+            why = f"given after {parsed.command}" if parsed.command in commands else f"status {parsed.status}"
+            first = Match(entry, ranked[0].score, (*ranked[0].evidence, why))
+            return [first, *[m for m in ranked if m.entry.id != entry.id]][:top]
+        return ranked
 
     def _status_default(self, parsed: Parsed, scored: list[Match]) -> None:
         """With no textual evidence, the registry meaning of the status code decides; with no

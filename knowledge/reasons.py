@@ -67,13 +67,16 @@ def rank(reason: str | None) -> int:
     return PRECEDENCE.index(reason)
 
 
-#: When the SMTP stage or the status proves another reason than the wording: reason -> (commands,
-#: status subject.detail values, the reason it becomes). A "user unknown" given in reply to DATA,
-#: or with the generic mailbox status x.2.0, comes from a recipient-side filter: the mailbox was
-#: accepted at RCPT time (sisimai's Filtered rule). An addressing status (x.1.x) keeps the wording's reason.
-STAGE_OVERRIDES: dict[str, tuple[frozenset[str], frozenset[str], str]] = {
-    "userunknown": (frozenset({"DATA"}), frozenset({"2.0"}), "filtered"),
-}
+#: When the SMTP stage or the status proves another reason than the wording:
+#: (wording's reason, SMTP commands, status subject.detail values, the reason it becomes).
+#: A "user unknown" given in reply to DATA, or with the generic mailbox status x.2.0, comes from a
+#: recipient-side filter: the mailbox was accepted at RCPT time (sisimai's Filtered rule).
+#: An addressing status (x.1.x) keeps the wording's reason. (Providers send x.2.1 with "user
+#: unknown" for plain missing mailboxes, so x.2.1 is no evidence of a suspended one.)
+STAGE_OVERRIDES: tuple[tuple[str, frozenset[str], frozenset[str], str], ...] = (
+    ("userunknown", frozenset({"DATA"}), frozenset({"2.0"}), "filtered"),
+)
+
 
 #: Reasons that only stand when no cause is named: reason -> (the text evidence another entry needs
 #: to win, reasons that do not count as a cause). "expired" is the sending MTA giving up on its own

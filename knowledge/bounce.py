@@ -38,7 +38,8 @@ _BOUNCE_MARKERS = re.compile(
     r"remote server returned|smtp error|smtpexception|smtp\w*error|connection (?:timed out|refused)|"
     r"nie (?:zosta\w+|moz\w+ by\w+) dostarcz|niedostarcz|zwrot\w* wiadomo|"
     r"-{3,}\s*(?:failure reasons|returned message|transcript of session)|"
-    r"did not accept our requests to connect|\btimed out\b",
+    r"did not accept our requests to connect|\btimed out\b|"
+    r"following (?:recipients?|address(?:es)?)(?: or groups)?(?: had)?[^\n]{0,30}(?:failed|errors?)|failed permanently",
     re.IGNORECASE,
 )
 _AUTOREPLY_SUBJECT = re.compile(
@@ -195,6 +196,13 @@ def _addr_of(value: str) -> str | None:
     return m.group(0) if m else None
 
 
+def asks(text: str) -> bool:
+    """The text is phrased as a question (a question word first, or a question mark)."""
+    stripped = text.strip()
+    first = stripped.splitlines()[0] if stripped else ""
+    return bool(_QUESTION.search(first) or "?" in stripped)
+
+
 def is_question(text: str, tf: TextFacts) -> bool:
     """A chat question, not a pasted bounce: no reply structure, or a short sentence asking."""
     stripped = text.strip()
@@ -207,10 +215,10 @@ def is_question(text: str, tf: TextFacts) -> bool:
         return False
     if _BOUNCE_MARKERS.search(stripped) and len(stripped) > 120:
         return False
-    asks = bool(_QUESTION.search(lines[0]) or "?" in stripped)
+    asking = asks(stripped)
     if tf.reply_code is None and tf.status is None:
-        return asks or not _BOUNCE_MARKERS.search(stripped)
-    return len(stripped) < 300 and asks
+        return asking or not _BOUNCE_MARKERS.search(stripped)
+    return len(stripped) < 300 and asking
 
 
 def _from_text(text: str) -> Parsed:

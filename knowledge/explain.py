@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from knowledge.bounce import parse
+from knowledge.bounce import asks, parse
 from knowledge.language import detect_language
 from knowledge.load import KnowledgeBase
 from knowledge.match import Matcher
@@ -75,7 +75,7 @@ def explain(
         matches = matcher.match_question(parsed.text, top=top, parsed=parsed)
     else:
         matches = matcher.match_bounce(parsed, top=top)
-        if parsed.input_kind == "text" and len(parsed.text) <= SHORT_TEXT and (
+        if parsed.input_kind == "text" and len(parsed.text) <= SHORT_TEXT and asks(parsed.text) and (
             not matches or matches[0].score < WEAK
         ):
             # a short line the parser took for a bounce may be a question quoting an error

@@ -20,7 +20,7 @@ from rapidfuzz import fuzz, process
 from knowledge.load import KnowledgeBase
 from knowledge.model import Entry, Match, Parsed
 from knowledge.prefilter import compile_pattern
-from knowledge.reasons import STAGE_OVERRIDES, YIELDING, rank
+from knowledge.reasons import ABSORBING, STAGE_OVERRIDES, YIELDING, rank
 from knowledge.text import fold, squash
 
 #: how much a hit in the subject/body excerpt counts against one in the diagnostic itself
@@ -207,9 +207,12 @@ class Matcher:
         first = parsed.diagnostic or (parsed.text if parsed.input_kind == "text" else None)
         primary = self._text_scores(first) if first else [(0.0, None)] * n
         secondary: list[tuple[float, str | None]] = [(0.0, None)] * n
-        if parsed.text and max((s for s, _ in primary), default=0.0) < 0.7:
+        best = max(range(n), key=lambda i: primary[i][0]) if n else None
+        if parsed.text and (best is None or primary[best][0] < 0.7):
             # the diagnostic said nothing recognisable: read the subject and the human text too
             secondary = [(s * SECONDARY_WEIGHT, w) for s, w in self._text_scores(parsed.text)]
+        elif parsed.text and best is not None:
+            secondary = self._absorbing_evidence(self.items[best].entry.reason, parsed.text, secondary)
         scored: list[Match] = []
         for i, item in enumerate(self.items):
             (p, pwhy), (s, swhy) = primary[i], secondary[i]
@@ -227,10 +230,36 @@ class Matcher:
         ranked = self._yield(self._rank(scored, len(scored)))
         return self._stage_override(parsed, ranked, top)[:top]
 
+    def _absorbing_evidence(
+        self, leader: str | None, text: str, secondary: list[tuple[float, str | None]]
+    ) -> list[tuple[float, str | None]]:
+        """A transient reason leads on the diagnostic: look in the text for an ABSORBING one."""
+        wanted = {r for r, (_bar, absorbs) in ABSORBING.items() if leader in absorbs}
+        if not wanted:
+            return secondary
+        lower = squash(text).lower()
+        folded = fold(lower)
+        alt = folded if folded != lower else None
+        present = self._present(lower, alt)
+        out = list(secondary)
+        for i, item in enumerate(self.items):
+            if item.entry.reason in wanted:
+                s, why = self._regex(item, lower, alt, present)
+                out[i] = (s * SECONDARY_WEIGHT, why)
+        return out
+
     @staticmethod
     def _yield(ranked: list[Match]) -> list[Match]:
-        """A YIELDING reason on top gives way to the best entry that names an actual cause."""
-        if not ranked or ranked[0].entry.reason not in YIELDING:
+        """A YIELDING reason on top gives way to the best entry that names an actual cause; an
+        ABSORBING one with evidence takes the place of a transient reason on top."""
+        if not ranked:
+            return ranked
+        for absorbing, (bar, absorbs) in ABSORBING.items():
+            if ranked[0].entry.reason in absorbs:
+                for i, m in enumerate(ranked[1:], 1):
+                    if m.entry.reason == absorbing and m.score >= bar:
+                        return [m, *ranked[:i], *ranked[i + 1:]]
+        if ranked[0].entry.reason not in YIELDING:
             return ranked
         bar, not_causes = YIELDING[ranked[0].entry.reason]
         for i, m in enumerate(ranked[1:], 1):

@@ -88,3 +88,7 @@ YIELDING: dict[str, tuple[float, frozenset[str]]] = {
     "onhold": (0.5, TRANSIENT),
     "undefined": (0.5, TRANSIENT),
 }
+
+#: ...and the other way round: when a transient reason leads but the text also says the sending
+#: MTA gave up retrying, the bounce is about the give-up (reason -> the evidence it needs).
+ABSORBING: dict[str, tuple[float, frozenset[str]]] = {"expired": (0.5, TRANSIENT - {"onhold", "undefined"})}

@@ -86,6 +86,8 @@ def test_detection_figures():
     )
     assert combined >= MIN_DETECTION
     assert p_hits / len(pastes) >= MIN_DETECTION
+    if corpus:  # each paste set on its own, not only together
+        assert c_hits / len(corpus) >= MIN_DETECTION
 
 
 @pytest.mark.parametrize(

@@ -181,7 +181,7 @@ def main() -> int:
     ap.add_argument("--events", type=int, default=200)
     ap.add_argument("--retries", type=int, default=20)
     ap.add_argument("--clients", type=int, default=32, help="concurrent HTTP clients (closed loop)")
-    ap.add_argument("--workers", type=int, default=4, help="bot check workers (default: the bot's own default, SMTPBOT_CHECK_WORKERS=4)")
+    ap.add_argument("--workers", type=int, default=4, help="bot check workers (default: the bot's own, 4)")
     args = ap.parse_args()
     random.seed(6)
     with DnsServer(ZONE) as dns, SlackStub() as stub:

@@ -58,8 +58,17 @@ def refusal(address: str | IPAddress, allow_private: bool = False) -> str | None
         ip = ipaddress.ip_address(str(address).strip("[]").split("%")[0])
     except ValueError:
         return "not an IP address"
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.is_site_local:  # fec0::/10, deprecated (RFC 3879) but still routed inside some networks
+            return f"{ip} is in a refused range (site-local)"
+        # IPv4 carried inside IPv6 (mapped, 6to4 RFC 3056, Teredo RFC 4380) is judged as that IPv4
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            why = _classify(embedded)
+            if why:
+                return f"{ip} is in a refused range ({why}: embeds {embedded})"
+            if ip.ipv4_mapped:
+                ip = ip.ipv4_mapped
     why = _classify(ip)
     return f"{ip} is in a refused range ({why})" if why else None
 

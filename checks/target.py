@@ -79,11 +79,15 @@ def domain_name(text: str, *, underscores: bool = False) -> str:
             raise TargetError(text, f"label {label!r} is not letters, digits and hyphens")
     if len(labels) < 2 and ascii_name != "localhost":
         raise TargetError(text, "not a fully qualified domain name")
+    if labels[-1].isdigit() or labels[-1].startswith("0x"):
+        # 127.1, 0x7f.0.0.1, 0177.0.0.1: an address in a form `ipaddress` does not accept, not a name
+        # (a top-level label is never all-numeric, RFC 3696 section 2)
+        raise TargetError(text, "looks like an IP address in a non-standard form: write it as a.b.c.d")
     return ascii_name
 
 
 def _port(text: str, value: str) -> int:
-    if not value.isdigit() or not 0 < int(value) < 65536:
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 65536:
         raise TargetError(text, f"bad port {value!r} (1-65535)")
     return int(value)
 

@@ -64,6 +64,15 @@ def test_accepted_targets(text: str, kind: str, host: str, port: int | None) -> 
         ("a." * 127 + "com", "longer than 253"),
         ("nodots", "fully qualified"),
         ("-bad-.com", "not a valid domain name"),
+        ("2002:a00:1::1", "embeds 10.0.0.1"),
+        ("2002:7f00:1::", "embeds 127.0.0.1"),
+        ("fec0::1", "site-local"),
+        ("127.1", "non-standard form"),
+        ("0x7f.0.0.1", "non-standard form"),
+        ("0177.0.0.1", "non-standard form"),
+        ("10.0.0.1.", "non-standard form"),
+        ("\uff11\uff12\uff17.\uff10.\uff10.\uff11", "non-standard form"),
+        ("example.com:\u00b2", "bad port"),
     ],
 )
 def test_refused_or_malformed_targets(text: str, reason: str) -> None:

@@ -15,7 +15,7 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot import slack_events, slack_render
+from bot import slack_events, slack_render, slackfmt
 from bot.commands import Router
 from bot.detect import find_secrets, redact
 from bot.messages import msg
@@ -96,7 +96,9 @@ class SlackBot:
     # -- /smtp ---------------------------------------------------------------------------------------
     def on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
         """Ack at once; checks go to the check pool, everything else to the light pool."""
-        req = Request("/smtp " + body.get("text", ""), body.get("user_id", ""), body.get("channel_id", ""))
+        # slash-command text arrives with &, <, > escaped (should_escape: false escapes only those)
+        text = slackfmt.unformat(body.get("text", ""))
+        req = Request("/smtp " + text, body.get("user_id", ""), body.get("channel_id", ""))
         lang = self.router.lang_for(req.user)
         if not self.router.is_slow(req.text):
             ack()
@@ -111,7 +113,7 @@ class SlackBot:
         if not self.checks.reserve():
             ack(text=msg("check.busy", lang))
             return
-        ack(text=msg("check.started", lang, target=cmd.args[0] if cmd.args else "…"))
+        ack(text=msg("check.started", lang, target=slackfmt.escape(cmd.args[0]) if cmd.args else "…"))
         run = CheckRun(self, req, lang, private=cmd.private, respond=respond)
         self.checks.start(run.run_command, on_error=self._respond_error(respond, lang))
 

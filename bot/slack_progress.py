@@ -15,7 +15,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot import slack_render
+from bot import slack_render, slackfmt
 from bot.messages import msg
 from bot.model import Request, parse
 
@@ -75,7 +75,9 @@ class CheckRun:
             if self._finished or self._no_message or now - self._last_edit < EDIT_INTERVAL:
                 return
             self._last_edit = now
-            text = msg("check.progress", self.lang, target=self.target, areas=", ".join(self.areas))
+            # the user's own text: escaped, or "<!channel|example.com>" would ping the whole channel
+            target = slackfmt.escape(self.target)
+            text = msg("check.progress", self.lang, target=target, areas=", ".join(self.areas))
             payload = {"text": text, "blocks": slack_render.sections(text)}
             if self.ts is None:
                 self.ts = self._post(payload)

@@ -188,7 +188,8 @@ def report(reply: Reply) -> dict[str, Any]:
 
 def spf(reply: Reply) -> dict[str, Any]:
     data = reply.spf.to_json() if hasattr(reply.spf, "to_json") else dict(reply.spf)
-    head = msg("spf.header", reply.lang, domain=reply.extra.get("domain", ""), ip=reply.extra.get("ip", ""))
+    head = msg("spf.header", reply.lang, domain=slackfmt.escape(str(reply.extra.get("domain", ""))),
+               ip=slackfmt.escape(str(reply.extra.get("ip", ""))))
     lines = [
         f"*{key}*: `{slackfmt.escape(str(data[key]))}`"
         for key in ("result", "mechanism", "explanation", "lookups")

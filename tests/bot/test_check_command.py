@@ -73,6 +73,14 @@ def test_check_acks_at_once_posts_progress_and_updates_it_with_the_report(checki
     assert stub.of("response") == []  # delivered once: by editing the progress message
 
 
+def test_a_mention_disguised_as_target_never_pings_the_channel(checking):
+    # Slack sends what the user typed with <, > and & escaped; the target label is example.test
+    resp = checking.command("check &lt;!channel|example.test&gt; --no-smtp")
+    assert resp.status == 200 and "<!channel" not in resp.body
+    post = checking.stub.wait_for(lambda s: s.of("chat.postMessage"))[0].body
+    assert "<!channel" not in json.dumps(post) and "&lt;!channel|example.test&gt;" in post["text"]
+
+
 def test_private_check_answers_through_respond_only(checking):
     checking.command("check example.test --no-smtp -p")
     body = checking.stub.wait_for(lambda s: s.of("response"))[0].body

@@ -16,6 +16,7 @@ import warnings
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtensionOID, NameOID
 
@@ -130,11 +131,18 @@ def cert_findings(subject: str, host: str, s: TlsSession, strict: bool,
     if s.cert_der is None:
         return [Finding("tls.cert-valid", Status.FAIL, subject, "server presented no certificate",
                         {}, "tls-certificate-invalid")]
-    cert = x509.load_der_x509_certificate(s.cert_der)
-    info = describe(cert)
-    return [valid_finding(subject, s, cert, info, strict),
-            expiry_finding(subject, cert, info, now or dt.datetime.now(dt.UTC)),
-            name_finding(subject, host, cert, info)]
+    try:
+        cert = x509.load_der_x509_certificate(s.cert_der)
+        info = describe(cert)
+        return [valid_finding(subject, s, cert, info, strict),
+                expiry_finding(subject, cert, info, now or dt.datetime.now(dt.UTC)),
+                name_finding(subject, host, cert, info)]
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        # OpenSSL took the certificate but `cryptography` cannot read it (odd algorithm, bad
+        # extension): a finding for this address, never a lost SMTP area
+        return [Finding("tls.cert-valid", Status.WARN if s.verified else Status.FAIL, subject,
+                        f"certificate could not be analysed: {exc}", {"error": str(exc)},
+                        "tls-certificate-invalid")]
 
 
 def valid_finding(subject: str, s: TlsSession, cert: x509.Certificate, info: dict[str, object],

@@ -174,3 +174,13 @@ def test_ports_summary_nothing_answers(opts: CheckOptions) -> None:
 ])
 def test_name_matching(host: str, pattern: str, ok: bool) -> None:
     assert tls.name_matches(host, pattern) is ok
+
+
+def test_a_certificate_cryptography_cannot_read_is_one_finding_not_a_crash() -> None:
+    from checks import tls as tls_mod
+    from checks.model import Status as S
+
+    session = tls_mod.TlsSession("TLSv1.3", "TLS_AES_128_GCM_SHA256", 128, b"\x30\x03\x02\x01\x00", False, "bad")
+    found = tls_mod.cert_findings("mx.example.test [127.0.0.1]:25", "mx.example.test", session, strict=False)
+    assert [(f.check, f.status) for f in found] == [("tls.cert-valid", S.FAIL)]
+    assert "could not be analysed" in found[0].summary

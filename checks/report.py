@@ -47,6 +47,9 @@ _DEADLINE_CHECK = {
 }
 #: MX hosts we look at per domain (each costs PTR, DNSBL and SMTP work per address)
 MAX_MX_HOSTS = 10
+#: addresses probed (and checked for PTR/DNSBL) per host: a name with hundreds of A records must not
+#: turn one chat command into hundreds of connections to a third party
+MAX_ADDRESSES_PER_HOST = 4
 
 Progress = Callable[[str, list[Finding]], None]
 Job = tuple[tuple[str, ...], Awaitable[list[Finding]]]
@@ -148,7 +151,7 @@ async def _server_addresses(ctx: RunContext, tgt: Target) -> list[str] | Finding
             f"refused: {tgt.host} resolves only to non-public addresses "
             f"({', '.join(found)}); the operator setting SMTPBOT_ALLOW_PRIVATE=1 allows it",
         )
-    return list(usable)
+    return _first(usable, MAX_ADDRESSES_PER_HOST)
 
 
 def _refused(addresses: list[str], opts: CheckOptions) -> list[tuple[str, str]]:
@@ -171,12 +174,21 @@ async def _unless_null(
     return [] if results[0].null else results[1]
 
 
+def _first(addresses: tuple[str, ...] | list[str], n: int) -> list[str]:
+    """Up to n addresses, IPv4 and IPv6 taken in turn so both families stay represented."""
+    v4 = [a for a in addresses if ":" not in a]
+    v6 = [a for a in addresses if ":" in a]
+    mixed = [a for pair in zip(v4, v6, strict=False) for a in pair]
+    rest = v4[len(v6):] if len(v4) > len(v6) else v6[len(v4):]
+    return (mixed + rest)[:n]
+
+
 def _mx_addresses(info: MxInfo, *, probe_only: bool) -> list[tuple[str, str]]:
     if info.null or info.answer.failed:
         return []
     pairs: list[tuple[str, str]] = []
     for host in info.hosts[:MAX_MX_HOSTS]:
-        for address in host.probe_addresses if probe_only else host.addresses:
+        for address in _first((host.probe_addresses if probe_only else host.addresses), MAX_ADDRESSES_PER_HOST):
             if (host.host, address) not in pairs:  # the same MX listed twice is probed once
                 pairs.append((host.host, address))
     return pairs

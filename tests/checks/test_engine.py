@@ -188,3 +188,15 @@ def test_a_dead_first_nameserver_falls_over_to_the_second(lab: Lab) -> None:
         silent.close()
     mx = [f for f in report.findings if f.check.startswith(("mx.", "spf.", "dmarc."))]
     assert mx and all(f.status is Status.PASS for f in mx), mx
+
+
+def test_a_host_with_many_addresses_is_probed_on_a_few_only() -> None:
+    many = [{"A": f"203.0.113.{i}"} for i in range(1, 41)] + [{"AAAA": f"2001:db8::{i:x}"} for i in range(1, 41)]
+    zone = {"wide.test": [{"MX": [10, "mx.wide.test"]}, {"TXT": "v=spf1 -all"}], "mx.wide.test": many}
+    with DnsServer(zone) as dns:
+        opts = CheckOptions(nameservers=(("127.0.0.1", dns.port),), timeout=1.0, allow_private=True,
+                            smtp=False, dnsbl_zones=("bl.wide.test",))
+        report = asyncio.run(run_check("wide.test", opts))
+    ptr_subjects = {f.subject for f in report.findings if f.check == "ptr.match"}
+    assert len(ptr_subjects) == engine.MAX_ADDRESSES_PER_HOST
+    assert any(":" in s for s in ptr_subjects) and any(":" not in s.split()[-1] for s in ptr_subjects)

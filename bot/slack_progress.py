@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -42,6 +43,9 @@ class CheckRun:
         self._finished = False
         #: posting failed once (not a member...): do not try on every area
         self._no_message = False
+        #: Slack calls for progress run here, never on the check's event loop (a slow or rate-limited
+        #: chat.update would stall every DNS and SMTP timer of the run); one worker keeps them in order
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtpbot-progress")
 
     def run_command(self) -> None:
         """Run the check on this thread and deliver the result once.
@@ -49,7 +53,10 @@ class CheckRun:
         The progress message is posted when the first area finishes, so a refused target, a rate
         limit or a usage error never leaves a public "Checking…" message behind.
         """
-        reply = self.bot.router.handle(self.req, progress=None if self.private else self.on_area)
+        try:
+            reply = self.bot.router.handle(self.req, progress=None if self.private else self.on_area)
+        finally:
+            self._io.shutdown(wait=True)  # pending progress posted first, so its ts is known
         payload = slack_render.render(reply)
         with self._lock:
             self._finished = True
@@ -68,7 +75,8 @@ class CheckRun:
             self._post(payload)
 
     def on_area(self, area: str, findings: list[Any]) -> None:
-        """checks' progress callback: post the progress message, then edit it every EDIT_INTERVAL s."""
+        """checks' progress callback (on the check's event loop): queue the progress message, posted
+        once and then edited at most every EDIT_INTERVAL s, on the progress thread."""
         with self._lock:
             self.areas.append(area)
             now = time.monotonic()
@@ -78,7 +86,15 @@ class CheckRun:
             # the user's own text: escaped, or "<!channel|example.com>" would ping the whole channel
             target = slackfmt.escape(self.target)
             text = msg("check.progress", self.lang, target=target, areas=", ".join(self.areas))
-            payload = {"text": text, "blocks": slack_render.sections(text)}
+        try:
+            self._io.submit(self._show_progress, {"text": text, "blocks": slack_render.sections(text)})
+        except RuntimeError:  # the run already finished
+            pass
+
+    def _show_progress(self, payload: dict[str, Any]) -> None:
+        with self._lock:
+            if self._finished or self._no_message:
+                return
             if self.ts is None:
                 self.ts = self._post(payload)
                 self._no_message = self.ts is None

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import math
+import ssl
 
 from checks._resolver import parse_nameserver
 from checks.errors import CheckError
@@ -85,10 +86,16 @@ def options(args: argparse.Namespace, env) -> CheckOptions:  # noqa: ANN001 - bo
         "true",
         "yes",
     )
+    ca_file = getattr(args, "ca_file", None)
+    if ca_file:
+        try:  # a bad --ca-file is the operator's mistake, not a defect of the checked domain
+            ssl.create_default_context(cafile=ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"--ca-file {ca_file}: not a readable PEM CA bundle ({exc})") from exc
     return CheckOptions(
         nameservers=servers,
         timeout=args.timeout,
-        ca_file=getattr(args, "ca_file", None),
+        ca_file=ca_file,
         allow_private=allow,
         dkim_selectors=tuple(getattr(args, "dkim_selector", ())),
         dnsbl_zones=tuple(getattr(args, "dnsbl", ())),

@@ -135,3 +135,13 @@ def test_no_resolver_configured_is_a_usage_error(monkeypatch: pytest.MonkeyPatch
     code, out, err = run(["check", "example.com"])
     assert code == 2 and out == ""
     assert "--nameserver" in err and "Traceback" not in err
+
+
+def test_a_bad_ca_file_is_a_usage_error(tmp_path) -> None:
+    from tests.conftest import run_cli
+
+    junk = tmp_path / "ca.pem"
+    junk.write_text("not a certificate\n")
+    for path in (str(junk), str(tmp_path / "missing.pem")):
+        r = run_cli("check", "example.com", "--ca-file", path)
+        assert r.exit_status == 2 and "--ca-file" in r.stderr and "Traceback" not in r.stderr

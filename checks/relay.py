@@ -8,6 +8,7 @@ message can ever leave the server.
 from __future__ import annotations
 
 import contextlib
+import re
 
 from checks._smtpio import SmtpConnection, SmtpIOError
 from checks.model import Finding, Status
@@ -22,6 +23,15 @@ def probe_addresses(host: str) -> tuple[str, str]:
     own = host.lower().rstrip(".")
     outside = [d for d in PROBE_DOMAINS if not (own == d or own.endswith("." + d))]
     return f"{PROBE_LOCAL_PART}@{outside[0]}", f"{PROBE_LOCAL_PART}@{outside[1]}"
+
+
+#: how servers say "I do not relay for you" (Postfix, Exim, Sendmail, Exchange, qmail): status
+#: 5.7.1 or 5.7.54 (Exchange "unable to relay"), or relay wording in the text
+_RELAY_REFUSAL = re.compile(
+    r"\b5\.7\.(?:1|54)\b|relay|not permitted|not allowed to send|no such user here|"
+    r"not (?:a )?(?:local|valid) (?:recipient|domain)|not in my list of allowed rcpthosts|"
+    r"authentication required|must (?:be )?authenticat", re.IGNORECASE,
+)
 
 
 async def open_relay(conn: SmtpConnection, subject: str, host: str) -> Finding:
@@ -53,9 +63,15 @@ def _judge(subject: str, code: int, reply: str, details: dict[str, object]) -> F
     if code // 100 == 2:
         return Finding("smtp.open-relay", Status.FAIL, subject,
                        f"OPEN RELAY: accepted a recipient outside its domains ({reply})", details, "open-relay")
-    if code // 100 == 5:
+    if code // 100 == 5 and _RELAY_REFUSAL.search(reply):
         return Finding("smtp.open-relay", Status.PASS, subject, f"relaying denied ({reply})", details,
                        "relay-access-denied")
+    if code // 100 == 5:
+        # refused for another reason (our probe sender's null-MX domain, our EHLO name, a block
+        # list): the server never said whether it would relay, so no verdict either way
+        return Finding("smtp.open-relay", Status.INFO, subject,
+                       f"inconclusive: the test recipient was refused for another reason ({reply})", details,
+                       "open-relay")
     return Finding("smtp.open-relay", Status.INFO, subject,
                    f"inconclusive: temporary refusal ({reply}), perhaps greylisting", details,
                    "relay-access-denied")

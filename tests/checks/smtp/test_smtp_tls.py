@@ -184,3 +184,19 @@ def test_a_certificate_cryptography_cannot_read_is_one_finding_not_a_crash() -> 
     found = tls_mod.cert_findings("mx.example.test [127.0.0.1]:25", "mx.example.test", session, strict=False)
     assert [(f.check, f.status) for f in found] == [("tls.cert-valid", S.FAIL)]
     assert "could not be analysed" in found[0].summary
+
+
+def test_relay_verdict_needs_relay_wording() -> None:
+    from checks.model import Status as S
+    from checks.relay import _judge
+
+    def status(code: int, reply: str) -> S:
+        return _judge("mx [127.0.0.1]:25", code, reply, {}).status
+
+    assert status(250, "250 2.1.5 Ok") == S.FAIL
+    assert status(554, "554 5.7.1 <x@example.net>: Relay access denied") == S.PASS
+    assert status(550, "550 relay not permitted") == S.PASS
+    assert status(553, "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)") == S.PASS
+    # refused because of the probe's own sender or name: no verdict on relaying
+    assert status(550, "550 5.7.27 sender address has null MX") == S.INFO
+    assert status(450, "450 4.7.1 greylisted") == S.INFO

@@ -28,7 +28,7 @@ def probe_addresses(host: str) -> tuple[str, str]:
 #: how servers say "I do not relay for you" (Postfix, Exim, Sendmail, Exchange, qmail): status
 #: 5.7.1 or 5.7.54 (Exchange "unable to relay"), or relay wording in the text
 _RELAY_REFUSAL = re.compile(
-    r"\b5\.7\.(?:1|54)\b|relay|not permitted|not allowed to send|no such user here|"
+    r"\b5\.7\.(?:1|54)\b|relay|not permitted|not allowed to send|"
     r"not (?:a )?(?:local|valid) (?:recipient|domain)|not in my list of allowed rcpthosts|"
     r"authentication required|must (?:be )?authenticat", re.IGNORECASE,
 )

@@ -149,3 +149,11 @@ def test_secrets_are_found_and_redacted(text, kind):
 def test_ordinary_text_has_no_secrets():
     for c in _chat():
         assert find_secrets(c["text"]) == (), c["text"]
+
+
+def test_secret_redaction_takes_whole_values_and_skips_lookalikes():
+    key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1L7VLPHCgcX\n-----END RSA PRIVATE KEY-----\nthanks"
+    assert redact(key) == "[redacted]\nthanks"
+    assert "horse" not in redact('password = "correct horse battery"')
+    for harmless in ("bypass: on", "compass: north", "pwd: /home/bob/mail"):
+        assert find_secrets(harmless) == (), harmless

@@ -37,6 +37,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _problem(settings: Settings, http: bool, environ: dict[str, str]) -> str | None:
+    if settings.problems:
+        return "; ".join(settings.problems)
     if environ.get("SLACK_CLIENT_ID") and environ.get("SLACK_CLIENT_SECRET"):
         # Bolt would silently switch to OAuth and drop the bot token
         return "unset SLACK_CLIENT_ID/SLACK_CLIENT_SECRET: smtpbot runs with a bot token (single workspace)"
@@ -65,6 +67,9 @@ def run(args: argparse.Namespace, env: Any) -> int:
 def run_default(args: argparse.Namespace, env: Any) -> int:
     """Bare `smtpbot`: the Slack bot when tokens are set, else the console chat."""
     settings = load(env.environ)
+    if settings.problems:
+        env.error("; ".join(settings.problems))
+        return 2
     if not settings.has_slack:
         from bot.console import run_console
 

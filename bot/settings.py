@@ -41,6 +41,8 @@ class Settings:
     nameservers: tuple[tuple[str, int], ...] = ()
     #: SMTPBOT_CHECK_TIMEOUT: seconds per network operation of a check
     check_timeout: float = 5.0
+    #: malformed values the operator must fix (the bot refuses to start rather than guess)
+    problems: tuple[str, ...] = ()
 
     @property
     def has_slack(self) -> bool:
@@ -61,18 +63,34 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
-def _nameservers(value: str | None) -> tuple[tuple[str, int], ...]:
+def _nameservers(value: str | None, problems: list[str]) -> tuple[tuple[str, int], ...]:
+    from checks._resolver import parse_nameserver
+
     servers: list[tuple[str, int]] = []
     for item in (value or "").split(","):
-        item = item.strip()
-        if not item:
-            continue
-        host, sep, port = item.rpartition(":")
-        if sep and port.isdigit() and host and not host.endswith(":"):
-            servers.append((host.strip("[]"), int(port)))
-        else:
-            servers.append((item.strip("[]"), 53))
+        if item.strip():
+            try:
+                servers.append(parse_nameserver(item))
+            except ValueError as exc:
+                problems.append(f"SMTPBOT_NAMESERVERS: {exc}")
     return tuple(servers)
+
+
+#: the longest per-operation timeout an operator may set; longer would pin check workers
+MAX_CHECK_TIMEOUT = 60.0
+
+
+def _timeout(value: str | None, problems: list[str]) -> float:
+    if not value or not value.strip():
+        return 5.0
+    try:
+        timeout = float(value)
+    except ValueError:
+        timeout = -1.0
+    if not 0 < timeout <= MAX_CHECK_TIMEOUT:  # also rejects nan and inf
+        problems.append(f"SMTPBOT_CHECK_TIMEOUT must be a number of seconds in (0, {MAX_CHECK_TIMEOUT:g}]")
+        return 5.0
+    return timeout
 
 
 def _api_url(value: str | None) -> str:
@@ -81,11 +99,11 @@ def _api_url(value: str | None) -> str:
 
 
 def load(environ: Mapping[str, str]) -> Settings:
-    """Build Settings from environment variables (unknown or malformed values fall back to defaults)."""
-    try:
-        timeout = float(environ.get("SMTPBOT_CHECK_TIMEOUT") or 5.0)
-    except ValueError:
-        timeout = 5.0
+    """Build Settings from environment variables; malformed resolver and timeout values are listed
+    in `problems` (other knobs fall back to their defaults)."""
+    problems: list[str] = []
+    nameservers = _nameservers(environ.get("SMTPBOT_NAMESERVERS"), problems)
+    timeout = _timeout(environ.get("SMTPBOT_CHECK_TIMEOUT"), problems)
     return Settings(
         bot_token=environ.get("SLACK_BOT_TOKEN") or None,
         app_token=environ.get("SLACK_APP_TOKEN") or None,
@@ -99,6 +117,7 @@ def load(environ: Mapping[str, str]) -> Settings:
         user_checks_per_min=_int(environ.get("SMTPBOT_USER_CHECKS_PER_MIN"), 5),
         channel_checks_per_min=_int(environ.get("SMTPBOT_CHANNEL_CHECKS_PER_MIN"), 20),
         channel_replies_per_min=_int(environ.get("SMTPBOT_CHANNEL_REPLIES_PER_MIN"), 30),
-        nameservers=_nameservers(environ.get("SMTPBOT_NAMESERVERS")),
-        check_timeout=timeout if timeout > 0 else 5.0,
+        nameservers=nameservers,
+        check_timeout=timeout,
+        problems=tuple(problems),
     )

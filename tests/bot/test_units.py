@@ -150,3 +150,17 @@ def test_any_text_gets_a_reply_that_fits_slack(text):
     from bot import text_reply
 
     assert isinstance(text_reply.render(reply), str)
+
+
+def test_malformed_operator_settings_are_reported_not_guessed():
+    from bot.settings import load
+
+    ok = load({"SMTPBOT_NAMESERVERS": "127.0.0.1:5353, [::1]:53", "SMTPBOT_CHECK_TIMEOUT": "2.5"})
+    assert ok.problems == () and ok.nameservers == (("127.0.0.1", 5353), ("::1", 53)) and ok.check_timeout == 2.5
+    bad = load({"SMTPBOT_NAMESERVERS": "dns.internal", "SMTPBOT_CHECK_TIMEOUT": "inf"})
+    assert len(bad.problems) == 2 and bad.check_timeout == 5.0 and bad.nameservers == ()
+    from tests.conftest import run_cli
+
+    r = run_cli("serve", environ={"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-test",
+                                  "SMTPBOT_CHECK_TIMEOUT": "nan"})
+    assert r.exit_status == 2 and "SMTPBOT_CHECK_TIMEOUT" in r.stderr

@@ -5,6 +5,7 @@ Parsers never score; the matcher never parses (house style). Formats differ; Par
 
 from __future__ import annotations
 
+import email.errors
 import re
 
 from knowledge.dsn import DsnRecipient, MessageFacts, dsn_in_text, read_message
@@ -23,7 +24,7 @@ _KNOWN_HEADERS = re.compile(
     r"^(?:from|to|subject|date|received|return-path|message-id|content-type|mime-version|delivered-to|x-[\w-]+):",
     re.IGNORECASE | re.MULTILINE,
 )
-_DSN_FIELDS = re.compile(r"^\s*(?:Final-Recipient|Original-Recipient|Action|Status|Diagnostic-Code|Remote-MTA)\s*:",
+_DSN_FIELDS = re.compile(r"^[ \t]*(?:Final-Recipient|Original-Recipient|Action|Status|Diagnostic-Code|Remote-MTA)\s*:",
                          re.IGNORECASE | re.MULTILINE)
 _QUESTION = re.compile(
     r"(\?\s*$|^(?:how|why|what|when|where|which|who|can|could|should|is|are|do|does|did|help|jak|dlaczego|czemu|"
@@ -47,10 +48,11 @@ _AUTOREPLY_SUBJECT = re.compile(
     r"odpowied\w* automatyczn|nieobecno|abwesenheit|absence|r[ée]ponse automatique|vacation|on vacation)",
     re.IGNORECASE,
 )
-_UNSUBSCRIBE = re.compile(r"^\s*unsubscribe\b", re.IGNORECASE)
+_ADDRESS = re.compile(r"(?<![\w.+=-])[\w][\w.+=-]{0,63}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,10}")
+_UNSUBSCRIBE = re.compile(r"^[ \t]*unsubscribe\b", re.IGNORECASE)
 _BOUNCE_SENDER = re.compile(r"mailer-daemon|postmaster|mail delivery|mdaemon|bounce", re.IGNORECASE)
 _ORIGINAL_START = re.compile(
-    r"^[-=\s]*(?:-+\s*original message\s*-+|original message follows|this is a copy of the message|"
+    r"^[-= \t]*(?:-+\s*original message\s*-+|original message follows|this is a copy of the message|"
     r"included is a copy|--- below this line is a copy|the original message (?:follows|is attached|is below)|"
     r"(?:text of the )?original message headers?|headers? of (?:the )?original message|"
     r"content-type: message/rfc822|wiadomo\w+ oryginaln)", re.IGNORECASE | re.MULTILINE,
@@ -102,7 +104,12 @@ def parse(data: str | bytes) -> Parsed:
     """Parse any supported input; raises BadInput only for empty or binary input."""
     raw, text = _to_text(data)
     if looks_like_message(text):
-        return _from_message(raw)
+        try:
+            return _from_message(raw)
+        except RecursionError:
+            raise BadInput("MIME parts nested too deeply to read") from None
+        except (email.errors.MessageError, LookupError, ValueError):
+            pass  # a message too broken for the email package: read it as text
     return _from_text(text)
 
 
@@ -192,7 +199,7 @@ def _from_message(raw: bytes) -> Parsed:
 
 
 def _addr_of(value: str) -> str | None:
-    m = re.search(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", value)
+    m = _ADDRESS.search(value)
     return m.group(0) if m else None
 
 
@@ -211,7 +218,7 @@ def is_question(text: str, tf: TextFacts) -> bool:
         return False  # people ask in a sentence or two; longer text was pasted from somewhere
     if _DSN_FIELDS.search(stripped) or tf.fmt not in (None, "reply-line", "bare-reply", "status-line", "phpmailer"):
         return False
-    if tf.fmt in ("reply-line", "bare-reply", "status-line") and re.match(r"^\s*[<>]*\s*[45](?:\d\d|\.\d)", stripped):
+    if tf.fmt in ("reply-line", "bare-reply", "status-line") and re.match(r"^[ \t]*[<>]*\s*[45](?:\d\d|\.\d)", stripped):
         return False
     if _BOUNCE_MARKERS.search(stripped) and len(stripped) > 120:
         return False

@@ -14,7 +14,8 @@ from knowledge.text import squash
 
 _RFC822_TYPES = ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers")
 _IP_IN_RECEIVED = re.compile(r"\[((?:\d{1,3}\.){3}\d{1,3}|IPv6:[0-9a-fA-F:]+)\]")
-_ADDR = re.compile(r"([\w.!#$%&'*+/=?^`{|}~-]+@([\w-]+(?:\.[\w-]+)+))")
+_STATUS_FIELD = re.compile(r"\s*([245]\.\d{1,3}\.\d{1,3})\b")
+_ADDR = re.compile(r"((?<![\w.+=-])[\w][\w.+=-]{0,63}@([\w-]{1,63}(?:\.[\w-]{1,63}){1,10}))")
 
 
 @dataclass
@@ -51,7 +52,7 @@ def header(msg: email.message.Message, name: str) -> str:
         return ""
     try:
         return squash(str(make_header(decode_header(str(raw)))))
-    except (UnicodeError, LookupError, ValueError, email.errors.HeaderParseError):
+    except (UnicodeError, LookupError, ValueError, email.errors.MessageError):
         return squash(str(raw))
 
 
@@ -131,6 +132,12 @@ def dsn_in_text(text: str) -> list[DsnRecipient]:
     return facts.dsn
 
 
+def _status(value: str | None) -> str | None:
+    """The Status field's code when it is one (RFC 3464: class.subject.detail), else None."""
+    m = _STATUS_FIELD.match(value or "")
+    return m.group(1) if m else None
+
+
 def _read_dsn(part: email.message.Message, facts: MessageFacts) -> None:
     facts.has_dsn = True
     _read_blocks(_field_blocks(part), facts)
@@ -147,7 +154,7 @@ def _read_blocks(blocks: list[dict[str, str]], facts: MessageFacts) -> None:
             DsnRecipient(
                 recipient=_strip_type(rcpt),
                 action=(block.get("action") or "").split()[0].lower() if block.get("action") else None,
-                status=(block.get("status") or "").split()[0] if block.get("status") else None,
+                status=_status(block.get("status")),
                 diagnostic=tidy(_strip_type(block.get("diagnostic-code")) or "") or None,
                 remote_mta=_strip_type(block.get("remote-mta")),
             )
@@ -215,5 +222,5 @@ def _walk(part: email.message.Message, facts: MessageFacts, bodies: list[str], i
     if ctype.startswith("text/") and not inside_original:
         text = decoded_payload(part)
         if ctype == "text/html":
-            text = re.sub(r"<[^>]+>", " ", text)
+            text = re.sub(r"<[^<>]{0,1000}>", " ", text)
         bodies.append(text)

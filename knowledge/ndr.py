@@ -18,7 +18,7 @@ _F = re.IGNORECASE | re.MULTILINE
 FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(rx, _F))
     for name, rx in (
-        ("dsn-field", r"^\s*Diagnostic-Code:\s*(?:[\w-]+\s*;)?\s*(?P<diag>.+)$"),
+        ("dsn-field", r"^[ \t]*Diagnostic-Code:\s*(?:[\w-]+\s*;)?\s*(?P<diag>.+)$"),
         ("postfix-log", r"\bto=<(?P<rcpt>[^>]*)>.*?\brelay=(?P<host>[^\[,\s]+)(?:\[(?P<ip>[^\]]+)\])?[^\n]*?"
                         r"\bstatus=(?P<action>bounced|deferred|sent|expired|undeliverable)\s*\((?P<diag>.*)\)\s*$"),
         ("postfix-log-short", r"\bstatus=(?P<action>bounced|deferred|sent|expired)\s*\((?P<diag>.*)\)\s*$"),
@@ -27,14 +27,14 @@ FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("exim-after", r"SMTP error from remote (?:mail server|mailer|server) after "
                        r"(?P<cmd>RCPT TO|MAIL FROM|end of data|DATA|initial connection|HELO|EHLO|STARTTLS|AUTH|RCPT|MAIL)"
                        r"(?::?<[^>]*>)?[^:\n]{0,80}?:\s*(?:host:?\s+(?P<host>[\w.-]+)\s*(?:\[(?P<ip>[^\]]+)\])?:?\s*)?(?P<diag>.+)$"),
-        ("exim-host", r"^\s*host\s+(?P<host>[\w.-]+)\s*\[(?P<ip>[\w.:]+)\]:?\s*(?P<diag>[245]\d\d\b.+)$"),
+        ("exim-host", r"^[ \t]*host\s+(?P<host>[\w.-]+)\s*\[(?P<ip>[\w.:]+)\]:?\s*(?P<diag>[245]\d\d\b.+)$"),
         ("qmail-said", r"(?:(?P<ip>\d{1,3}(?:\.\d{1,3}){3}) does not like recipient\.\s*)?"
                        r"Remote host said:\s*(?P<diag>.+)$"),
         ("exchange-returned", r"Remote Server (?:at [^\n]*? )?returned\s*'?(?P<diag>[^'\n]+)'?"),
         ("exchange-hash", r"#(?P<diag>[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}[^#\n]*?)\s*##"),
         ("gmail-response", r"(?:response from the remote server was|error that the other server returned was|"
                            r"server returned the following error|remote server (?:replied|responded)):?\s*(?P<diag>.+)$"),
-        ("transcript", r"^\s*<<<\s*(?P<diag>[45]\d\d\b.+)$"),
+        ("transcript", r"^[ \t]*<<<\s*(?P<diag>[45]\d\d\b.+)$"),
         ("rcpt-then-reason", r"^<(?P<rcpt>[^>\s]+@[^>\s]+)>:\s*\n\s*(?P<diag>[A-Za-z].{8,})$"),
         ("smtplib", r"\((?P<code>[45]\d\d),\s*b?['\"](?P<diag>[\s\S]+?)['\"]\)"),
         ("phpmailer", r"SMTP (?:ERROR|Error):\s*(?:\w+ command failed:\s*)?(?P<diag>.+)$"),
@@ -42,12 +42,14 @@ FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                        r"Data command failed|Recipient command failed):\s*(?P<diag>.+)$"),
         ("javamail", r"(?:SMTP\w*Exception|AuthenticationFailedException|MessagingException)\b[^:\n]*:\s*(?P<diag>.+)$"),
         ("reply-line", r"(?P<diag>(?<![\w.#])[45][0-5]\d[ -]+#?[245]\.\d{1,3}\.\d{1,3}\b.*)$"),
-        ("bare-reply", r"^\s*(?P<diag>[45][0-5]\d(?:[ -]|: )\D.+)$"),
-        ("status-line", r"^\s*(?P<diag>[45]\.\d{1,3}\.\d{1,3}\s+\S.+)$"),
+        ("bare-reply", r"^[ \t]*(?P<diag>[45][0-5]\d(?:[ -]|: )\D.+)$"),
+        ("status-line", r"^[ \t]*(?P<diag>[45]\.\d{1,3}\.\d{1,3}\s+\S.+)$"),
     )
 )
-_EMAIL = re.compile(r"<?([\w][\w.+=-]*@[\w-]+(?:\.[\w-]+)+)>?")
-_RCPT_LINE = re.compile(r"^\s*<?([\w][\w.+=-]*@[\w-]+(?:\.[\w-]+)+)>?\s*[:(]?", re.MULTILINE)
+#: an address, matched only from the start of a run of address characters (linear on long runs)
+_ADDRESS = r"(?<![\w.+=-])[\w][\w.+=-]{0,63}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,10}"
+_EMAIL = re.compile(rf"<?({_ADDRESS})>?")
+_RCPT_LINE = re.compile(rf"^[ \t]*<?({_ADDRESS})>?[ \t]*[:(]?", re.MULTILINE)
 #: the dsn= field of Postfix log lines
 _DSN_FIELD = re.compile(r"\bdsn=([245]\.\d{1,3}\.\d{1,3})\b")
 _IP = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")

@@ -10,11 +10,11 @@ STATUS = re.compile(r"(?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})(?![\w]|\.\d)")
 REPLY_STATUS = re.compile(r"(?<![\w.#])#?([245][0-5]\d)[ -]+['\"#]?([245]\.\d{1,3}\.\d{1,3})(?![\w]|\.\d)")
 #: a bare reply code where replies stand: line start, after "said:", "smtp;", "<<<", "(", quotes...
 REPLY_BARE = re.compile(
-    r"(?:^|said:|returned|smtp;|error:|response:|<<<|[(\'\"]|\bcode:?|:)\s*#?([245][0-5]\d)(?=[\s,\'):-]+\S)",
+    r"(?:^|said:|returned|smtp;|error:|response:|<<<|[(\'\"]|\bcode:?|:)[ \t]*#?([245][0-5]\d)(?=[\s,\'):-]+\S)",
     re.MULTILINE | re.IGNORECASE,
 )
 #: line of a multi-line reply: "550-5.7.26 first part" / "550 5.7.26 last part"
-_MULTI = re.compile(r"^\s*([245]\d\d)([ -])(?:([245]\.\d{1,3}\.\d{1,3})\s+)?(.*)$")
+_MULTI = re.compile(r"^[ \t]*([245]\d\d)([ -])(?:([245]\.\d{1,3}\.\d{1,3})\s+)?(.*)$")
 
 
 def fold_multiline(text: str) -> str:
@@ -96,7 +96,7 @@ _COMMAND = re.compile(
     r"in reply to (?P<a>rcpt to|mail from|end of data|data|helo|ehlo|starttls|auth)\b"
     r"|smtp error from remote (?:mail server|mailer|server) after (?P<b>rcpt to|mail from|end of data|data|helo|ehlo|"
     r"initial connection|starttls)\b"
-    r"|^\s*>>>\s*(?P<c>rcpt to|mail from|data|helo|ehlo|starttls|auth)\b"
+    r"|^[ \t]*>>>[ \t]*(?P<c>rcpt to|mail from|data|helo|ehlo|starttls|auth)\b"
     r"|\bmost progress was (?P<d>rcpt to|mail from|data|helo|ehlo)\b"
     r"|\b(?P<e>rcpt to|mail from|data)\s+command failed",
     re.IGNORECASE | re.MULTILINE,

@@ -300,3 +300,35 @@ def test_corpus_reply_code_and_status(corpus_index):
     print(f"reply code {code_ok}/{code_n}, status {st_ok}/{st_n}")
     assert code_ok / code_n >= 0.95
     assert st_ok / st_n >= 0.94
+
+
+def test_deeply_nested_mime_is_refused_cleanly():
+    depth = 3000
+    head = "From: a@example.com\nSubject: nest\nMIME-Version: 1.0\n"
+    parts = "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\n\n--b{i}\n' for i in range(depth))
+    with pytest.raises(BadInput, match="nested"):
+        parse(head + parts)
+
+
+def test_broken_header_charset_and_status_values_do_not_crash():
+    bad_charset = b"From: a@example.com\nSubject: =?iso-88\xc359-15?q?abc?=\nTo: b@example.org\n\n550 5.1.1 User unknown\n"
+    assert parse(bad_charset).input_kind in ("mime", "text")
+    odd_status = _dsn([("x@example.com", "failed", "5", "550 5.1.1 User unknown")])
+    p = parse(odd_status)
+    assert p.recipients[0].status is None and p.status == "5.1.1"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "550 5.1.1 user unknown " + "0123456789abcdef" * 6400,
+        "550 5.1.1 user unknown\n" + " \n" * 50000,
+        "x" + "\n" * 200000,
+        "a_" * 20000,
+        "550-" * 20000 + " does not exist",
+    ],
+    ids=["long-word-run", "blank-lines", "newlines", "underscores", "repeated-codes"],
+)
+def test_adversarial_pastes_parse(text):
+    """Inputs that made address and line regexes quadratic; bench/explain.py times them."""
+    assert parse(text).input_kind in ("text", "question")

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace, env) -> int:
     if len(inputs) > 1 and not all(Path(a).is_file() or a == "-" for a in inputs):
         # several words without files: one question or reply line typed on the command line
         inputs = [" ".join(inputs)]
-    kb = default_kb()
+    kb = default_kb(env.environ.get("SMTPBOT_KB"))
     status = 0
     for arg in inputs:
         try:
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace, env) -> int:
 def run_demo(args: argparse.Namespace, env) -> int:
     """No Slack tokens and no console yet: explain the shipped example bounce."""
     print(f"smtpbot demo: explaining {EXAMPLE.name} (try `smtpbot --help`)\n", file=env.stdout)
-    expl = explain(EXAMPLE.read_bytes(), default_kb())
+    expl = explain(EXAMPLE.read_bytes(), default_kb(env.environ.get("SMTPBOT_KB")))
     print(render_explanation(expl), file=env.stdout)
     return 0
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from bot.text_explain import render_entry
 from knowledge.load import default_kb, load_kb
@@ -38,9 +37,7 @@ def validate(args: argparse.Namespace, env) -> int:
 
 
 def _kb(env):
-    if env.environ.get("SMTPBOT_KB"):
-        os.environ["SMTPBOT_KB"] = env.environ["SMTPBOT_KB"]
-    return default_kb()
+    return default_kb(env.environ.get("SMTPBOT_KB"))
 
 
 def list_entries(args: argparse.Namespace, env) -> int:

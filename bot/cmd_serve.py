@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 from bot.settings import Settings, load
+from knowledge.load import default_kb
 
 log = logging.getLogger("smtpbot.serve")
 
@@ -58,6 +59,7 @@ def run(args: argparse.Namespace, env: Any) -> int:
     if problem:
         env.error(problem)
         return 2
+    default_kb(settings.kb_path)  # a broken knowledge base stops start-up (KBError: exit 2, every error)
     if not 0 <= args.port < 65536:
         env.error("--port must be 0..65535")
         return 2
@@ -70,6 +72,7 @@ def run_default(args: argparse.Namespace, env: Any) -> int:
     if settings.problems:
         env.error("; ".join(settings.problems))
         return 2
+    default_kb(settings.kb_path)  # load (and validate) once before the first question
     if not settings.has_slack:
         from bot.console import run_console
 

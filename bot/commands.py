@@ -55,7 +55,8 @@ class Router:
         if self._kb_loader is None:
             from knowledge.load import default_kb
 
-            self._kb_loader = default_kb
+            path = self.settings.kb_path
+            self._kb_loader = lambda: default_kb(path)
         return self._kb_loader()
 
     def lang_for(self, user: str, text: str = "") -> str:

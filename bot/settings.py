@@ -41,6 +41,8 @@ class Settings:
     nameservers: tuple[tuple[str, int], ...] = ()
     #: SMTPBOT_CHECK_TIMEOUT: seconds per network operation of a check
     check_timeout: float = 5.0
+    #: SMTPBOT_KB (or `smtpbot --kb PATH`): another knowledge base directory
+    kb_path: str | None = None
     #: malformed values the operator must fix (the bot refuses to start rather than guess)
     problems: tuple[str, ...] = ()
 
@@ -119,5 +121,6 @@ def load(environ: Mapping[str, str]) -> Settings:
         channel_replies_per_min=_int(environ.get("SMTPBOT_CHANNEL_REPLIES_PER_MIN"), 30),
         nameservers=nameservers,
         check_timeout=timeout,
+        kb_path=environ.get("SMTPBOT_KB") or None,
         problems=tuple(problems),
     )

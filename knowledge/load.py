@@ -137,8 +137,9 @@ def _validate(raw: dict[str, Any], lines: dict[str, int], where: str) -> list[st
             bad("", f"missing required key `{key}`")
     if "id" in raw and (not isinstance(raw["id"], str) or not _ID.match(raw["id"])):
         bad("id", "must be lower-case words joined by '-'")
-    if "reason" in raw and raw["reason"] is not None and raw["reason"] not in REASONS:
-        bad("reason", f"unknown reason {raw['reason']!r}")
+    reason = raw.get("reason")
+    if reason is not None and (not isinstance(reason, str) or reason not in REASONS):
+        bad("reason", f"unknown reason {reason!r} (one id from knowledge/reasons.py, or null)")
     for key in TEXT_FIELDS + LIST_TEXT_FIELDS:
         if key in raw and (msg := _check_text(raw[key], key in LIST_TEXT_FIELDS)):
             bad(key, msg)
@@ -205,13 +206,22 @@ def _load_status_codes(path: Path) -> tuple[dict[str, StatusCode], list[str]]:
         return {}, []
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader) or []  # noqa: S506
+    except (OSError, UnicodeDecodeError) as exc:
+        return {}, [f"{path.name}:1: cannot read: {exc}"]
     except yaml.YAMLError as exc:
-        return {}, [f"{path.name}: YAML error: {exc}"]
+        mark = getattr(exc, "problem_mark", None)
+        return {}, [f"{path.name}:{mark.line + 1 if mark else 1}: YAML error: {getattr(exc, 'problem', exc)}"]
+    if not isinstance(data, list):
+        return {}, [f"{path.name}:1: must be a YAML list of {{code, name, reason}} rows"]
     table, problems = {}, []
-    for row in data:
-        code, reason = str(row.get("code", "")), row.get("reason")
-        if reason is not None and reason not in REASONS:
+    for i, row in enumerate(data, 1):
+        if not isinstance(row, dict) or not isinstance(row.get("code"), str):
+            problems.append(f"{path.name}: row {i}: must be a mapping with a string `code`")
+            continue
+        code, reason = row["code"], row.get("reason")
+        if reason is not None and (not isinstance(reason, str) or reason not in REASONS):
             problems.append(f"{path.name}: {code}: unknown reason {reason!r}")
+            continue
         table[code] = StatusCode(code, str(row.get("name", "")), reason)
     return table, problems
 
@@ -248,9 +258,9 @@ _cache: dict[str, KnowledgeBase] = {}
 _lock = threading.Lock()
 
 
-def default_kb() -> KnowledgeBase:
-    """The knowledge base named by $SMTPBOT_KB (or the shipped one), loaded once per process."""
-    key = os.environ.get("SMTPBOT_KB") or str(DEFAULT_PATH)
+def default_kb(path: str | None = None) -> KnowledgeBase:
+    """The knowledge base at `path` (else $SMTPBOT_KB, else the shipped one), loaded once per process."""
+    key = path or os.environ.get("SMTPBOT_KB") or str(DEFAULT_PATH)
     with _lock:
         if key not in _cache:
             _cache[key] = load_kb(key)

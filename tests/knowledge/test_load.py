@@ -81,3 +81,7 @@ def test_kb_option_points_commands_at_another_base(cli, tmp_path):
     (root / "one.yml").write_text(GOOD, encoding="utf-8")
     r = cli("--kb", str(root), "kb", "validate")
     assert r.exit_status == 0 and "1 entries" in r.stdout
+    e = cli("--kb", str(root), "explain", "--json", "550 5.1.1 User unknown")
+    assert e.json["matches"][0]["id"] == "sample-entry"  # explain reads the --kb base too
+    missing = cli("--kb", str(tmp_path / "nope"), "explain", "550 5.1.1 x")
+    assert missing.exit_status == 2 and "not a knowledge base directory" in missing.stderr

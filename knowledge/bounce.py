@@ -10,7 +10,7 @@ import re
 
 from knowledge.dsn import DsnRecipient, MessageFacts, dsn_in_text, read_message
 from knowledge.model import Parsed, Recipient
-from knowledge.ndr import TextFacts, first_ip, read_text
+from knowledge.ndr import TextFacts, read_text
 from knowledge.replies import find_command, find_reply, find_status
 from knowledge.text import squash
 
@@ -234,25 +234,51 @@ def _from_text(text: str) -> Parsed:
         return Parsed(input_kind="question", reply_code=tf.reply_code, status=tf.status, text=squash(text))
     rows = _rows(dsn_in_text(text))
     first = _pick(rows)
-    status = _specific(first.status, tf.status) if first else tf.status
-    row = first or Recipient(tf.recipient, tf.action, status, tf.reply_code, tf.diagnostic, tf.remote_mta)
+    if first:  # pasted DSN fields: every value from the first failed recipient's own block
+        status = _specific(first.status, find_status(first.diagnostic or "") or tf.status)
+        row = Recipient(first.recipient, first.action, status, first.reply_code or tf.reply_code,
+                        first.diagnostic or tf.diagnostic, first.remote_mta or tf.remote_mta)
+    else:
+        row = Recipient(tf.recipient, tf.action, tf.status, tf.reply_code, tf.diagnostic, tf.remote_mta)
+    # success only on explicit evidence: DSN actions, or a Postfix "status=sent" log line
+    delivered = (rows and all(r.action in _SUCCESS_ACTIONS for r in rows)) or (
+        not rows and tf.fmt in ("postfix-log", "postfix-log-short") and tf.action == "delivered")
+    hint = "delivered" if delivered else None
     return Parsed(
         input_kind="text",
-        reply_code=tf.reply_code,
-        status=status,
-        diagnostic=tf.diagnostic,
-        remote_mta=tf.remote_mta,
-        recipient=tf.recipient,
-        action=tf.action,
-        sending_ip=tf.remote_ip and None or _client_ip(text),
-        recipients=tuple(rows) or ((row,) if (tf.recipient or tf.diagnostic) else ()),
+        reply_code=row.reply_code,
+        status=row.status,
+        diagnostic=row.diagnostic,
+        remote_mta=row.remote_mta,
+        recipient=row.recipient,
+        action=row.action,
+        sending_ip=_client_ip(text, exclude=tf.remote_ip),
+        recipients=tuple(rows) or ((row,) if (row.recipient or row.diagnostic) else ()),
+        kind_hint=hint,
         text=text[:_EXCERPT_CHARS * 2],
-        command=find_command(text) or tf.command,
+        command=find_command(text) or _command_name(tf.command),
     )
 
 
-def _client_ip(text: str) -> str | None:
-    """The sending IP when the text names it (blocklist and PTR refusals quote the client's address)."""
-    m = re.search(r"(?:client host|your ip|ip address|sending ip|\bip)\s*[:=]?\s*\[?((?:\d{1,3}\.){3}\d{1,3})",
-                  text, re.IGNORECASE)
-    return m.group(1) if m else (first_ip(text) if re.search(r"blocked|listed|ptr|reverse", text, re.I) else None)
+_CLIENT_IP = re.compile(
+    r"(?:client host|your ip|ip address|sending ip|originating ip|\bip)\s*[:=]?\s*\[?((?:\d{1,3}\.){3}\d{1,3})",
+    re.IGNORECASE,
+)
+_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+_NAMES_CLIENT = re.compile(r"blocked|listed|ptr|reverse", re.IGNORECASE)
+
+
+def _client_ip(text: str, exclude: str | None = None) -> str | None:
+    """The sending IP when the text names it (blocklist and PTR refusals quote the client's address);
+    never the receiving server's own address (`host mx[192.0.2.5] said:`)."""
+    m = _CLIENT_IP.search(text)
+    if m and m.group(1) != exclude:
+        return m.group(1)
+    if not _NAMES_CLIENT.search(text):
+        return None
+    return next((ip for ip in _IPV4.findall(text) if ip != exclude), None)
+
+
+def _command_name(cmd: str | None) -> str | None:
+    """"RCPT TO" / "MAIL FROM" / "end of DATA" as the verbs find_command uses."""
+    return find_command(f"in reply to {cmd}") if cmd else None

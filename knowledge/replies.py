@@ -9,8 +9,10 @@ STATUS = re.compile(r"(?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})(?![\w]|\.\d)")
 #: a reply code with its enhanced status: "550 5.1.1", "550-5.7.26", "#550 5.1.1", "550 #5.1.1"
 REPLY_STATUS = re.compile(r"(?<![\w.#])#?([245][0-5]\d)[ -]+['\"#]?([245]\.\d{1,3}\.\d{1,3})(?![\w]|\.\d)")
 #: a bare reply code where replies stand: line start, after "said:", "smtp;", "<<<", "(", quotes...
+#: ("550: text" takes a colon only before a space, so the groups of an IPv6 address are no reply)
 REPLY_BARE = re.compile(
-    r"(?:^|said:|returned|smtp;|error:|response:|<<<|[(\'\"]|\bcode:?|:)[ \t]*#?([245][0-5]\d)(?=[\s,\'):-]+\S)",
+    r"(?:^|said:|returned|smtp;|error:|response:|<<<|[(\'\"]|\bcode:?|:)[ \t]*#?([245][0-5]\d)"
+    r"(?=[\s,\')-]+\S|:[ \t]+\S)(?!:[0-9a-f])",
     re.MULTILINE | re.IGNORECASE,
 )
 #: line of a multi-line reply: "550-5.7.26 first part" / "550 5.7.26 last part"

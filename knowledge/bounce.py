@@ -81,17 +81,41 @@ def _to_text(data: str | bytes) -> tuple[bytes, str]:
     return raw, text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-#: tried in order when bytes are not UTF-8 (pasted files from Japanese and Polish mail systems)
-FALLBACK_CHARSETS = ("utf-8", "iso-2022-jp", "shift_jis", "euc_jp", "cp1250", "latin-1")
+#: Japanese mail systems' charsets, used only when the result is mostly Japanese script
+JAPANESE_CHARSETS = ("shift_jis", "euc_jp")
+#: then Central European (Polish) ones; latin-1 decodes anything
+FALLBACK_CHARSETS = ("cp1250", "iso-8859-2", "latin-1")
+_POLISH = re.compile(r"[ąćęłńóśźżĄĆĘŁŃÓŚŹŻ]")
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")  # hiragana, katakana, kanji (two bytes each)
 
 
 def _decode(data: bytes) -> str:
-    for charset in FALLBACK_CHARSETS:
+    """Bytes that are not UTF-8: Japanese when they decode to Japanese script, else Polish."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if b"\x1b$B" in data or b"\x1b$@" in data:
         try:
-            return data.decode(charset)
+            return data.decode("iso-2022-jp")
+        except UnicodeDecodeError:
+            pass
+    high = sum(1 for b in data[:8192] if b > 0x7F) or 1
+    for charset in JAPANESE_CHARSETS:
+        try:
+            text = data.decode(charset)
         except UnicodeDecodeError:
             continue
-    return data.decode("latin-1")
+        if len(_JAPANESE.findall(text[:8192])) * 2 >= high * 0.6:  # a Japanese character is 2 bytes
+            return text
+    # cp1250 and iso-8859-2 both decode any byte; the one that yields more Polish letters is right
+    texts = []
+    for charset in FALLBACK_CHARSETS:
+        try:
+            texts.append(data.decode(charset))
+        except UnicodeDecodeError:
+            continue
+    return max(texts, key=lambda t: len(_POLISH.findall(t[:8192])))
 
 
 def looks_like_message(text: str) -> bool:

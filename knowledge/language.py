@@ -23,6 +23,7 @@ _PL_WORDS = frozenset(
     """.split()
 )
 _WORD = re.compile(r"[a-z]+")
+_NOT_WORDS = re.compile(r"\S*[.@/:]\S*[a-z0-9]\S*")
 
 
 def detect_language(text: str) -> str:
@@ -34,7 +35,8 @@ def detect_language(text: str) -> str:
     sample = text[:4000]
     if len(_DIACRITICS.findall(sample)) >= 2:
         return "pl"
-    words = _WORD.findall(fold(sample))
+    # host names and addresses ("shop.co.uk", "poczta.onet.pl") say nothing about the writer's language
+    words = _WORD.findall(fold(_NOT_WORDS.sub(" ", sample)))
     if not words:
         return "en"
     hits = sum(1 for w in words if w in _PL_WORDS)

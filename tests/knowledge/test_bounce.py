@@ -332,3 +332,19 @@ def test_broken_header_charset_and_status_values_do_not_crash():
 def test_adversarial_pastes_parse(text):
     """Inputs that made address and line regexes quadratic; bench/explain.py times them."""
     assert parse(text).input_kind in ("text", "question")
+
+
+@pytest.mark.parametrize(
+    ("text", "charset"),
+    [("Błąd: skrzynka odbiorcy jest pełna, 552 5.2.2", "cp1250"), ("Błąd: skrzynka pełna, 552 5.2.2", "iso-8859-2"),
+     ("このメールは配信できませんでした 552 5.2.2", "shift_jis")],
+)
+def test_non_utf8_pastes_decode_in_their_own_script(text, charset):
+    p = parse(text.encode(charset))
+    assert p.status == "5.2.2" and text.split()[0].rstrip(":") in p.text
+
+
+def test_english_bounce_to_a_co_uk_address_is_answered_in_english():
+    from knowledge.language import detect_language
+
+    assert detect_language("Your message to john@shop.co.uk couldn't be delivered. na co.uk ma") == "en"

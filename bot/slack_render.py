@@ -90,7 +90,7 @@ def _parsed_line(parsed: Any) -> str:
 def _buttons(expl: Any, entry: Any, lang: str) -> dict[str, Any]:
     other = "en" if lang == "pl" else "pl"
     elements: list[dict[str, Any]] = []
-    domain = getattr(expl.parsed, "sender_domain", None)
+    domain = getattr(expl, "check_domain", None) or getattr(expl.parsed, "sender_domain", None)
     if domain:
         elements.append(
             _button(msg("button.run_checks", lang, domain=domain), ACTION_RUN_CHECKS, domain, primary=True)

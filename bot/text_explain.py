@@ -51,7 +51,7 @@ def render_explanation(expl: Explanation, lang: str | None = None) -> str:
         out.append(msg("explain.unsure", lang))
         out += [f"  - {m.entry.title.get(lang)} [{m.entry.id}] ({m.score:.2f})" for m in expl.matches]
         out.append("")
-    out.append(render_entry(expl.matches[0].entry, lang, expl.parsed.sender_domain))
+    out.append(render_entry(expl.matches[0].entry, lang, expl.check_domain))
     if expl.confident and len(expl.matches) > 1:
         alts = ", ".join(f"{m.entry.id} ({m.score:.2f})" for m in expl.matches[1:])
         out += ["", f"{msg('explain.alt', lang)}: {alts}"]

@@ -10,6 +10,7 @@ from knowledge.language import detect_language
 from knowledge.load import KnowledgeBase
 from knowledge.match import Matcher
 from knowledge.model import CONFIDENT, MARGIN, SURE, Match, Parsed
+from knowledge.reasons import RECIPIENT_SIDE
 
 #: text this short that matched no bounce well is also read as a question
 SHORT_TEXT = 400
@@ -33,6 +34,17 @@ class Explanation:
     @property
     def best(self) -> Match | None:
         return self.matches[0] if self.matches else None
+
+    @property
+    def check_domain(self) -> str | None:
+        """The domain live checks should look at: the recipient's when the cause is on their side
+        (no such domain, null MX, full mailbox...), else the sender's (authentication, reputation)."""
+        recipient = self.parsed.recipient or ""
+        recipient_domain = recipient.rpartition("@")[2].lower() or None if "@" in recipient else None
+        reason = self.best.entry.reason if self.best else None
+        if reason in RECIPIENT_SIDE and recipient_domain:
+            return recipient_domain
+        return self.parsed.sender_domain or recipient_domain
 
     @property
     def confident(self) -> bool:

@@ -92,3 +92,11 @@ YIELDING: dict[str, tuple[float, frozenset[str]]] = {
 #: ...and the other way round: when a transient reason leads but the text also says the sending
 #: MTA gave up retrying, the bounce is about the give-up (reason -> the evidence it needs).
 ABSORBING: dict[str, tuple[float, frozenset[str]]] = {"expired": (0.5, TRANSIENT - {"onhold", "undefined"})}
+
+#: Reasons whose cause lives at the recipient's domain: live checks should look at that domain
+#: (its MX, null MX, DNS), not at the sender's.
+RECIPIENT_SIDE: frozenset[str] = frozenset({
+    "userunknown", "mailboxfull", "suspend", "hasmoved", "filtered", "hostunknown", "notaccept",
+    "networkerror", "systemerror", "systemfull", "mailererror", "toomanyconn", "mesgtoobig",
+    "exceedlimit", "expired", "failedstarttls",
+})

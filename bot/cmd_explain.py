@@ -39,8 +39,16 @@ def _read(arg: str, env) -> tuple[str, bytes]:
         with path.open("rb") as fh:
             return arg, fh.read(MAX_INPUT_BYTES + 1)
     if path.exists():
-        raise BadInput(f"{arg}: not a regular file")
+        raise BadInput("not a regular file")
+    if _looks_like_path(arg):
+        raise BadInput("no such file")
     return "<argument>", arg.encode("utf-8")
+
+
+def _looks_like_path(arg: str) -> bool:
+    """A mistyped file name must not be explained as if it were bounce text."""
+    return "\n" not in arg and " " not in arg.strip() and (
+        "/" in arg or arg.lower().endswith((".eml", ".txt", ".msg", ".log", ".mbox")))
 
 
 def run(args: argparse.Namespace, env) -> int:
@@ -48,9 +56,11 @@ def run(args: argparse.Namespace, env) -> int:
         env.error("--top must be between 1 and 20")
         return 2
     inputs = args.inputs or ["-"]
-    if len(inputs) > 1 and not all(Path(a).is_file() or a == "-" for a in inputs):
-        # several words without files: one question or reply line typed on the command line
+    if len(inputs) > 1 and not any(Path(a).exists() or a == "-" or _looks_like_path(a) for a in inputs):
+        # several words and no file among them: one question or reply line typed on the command line
         inputs = [" ".join(inputs)]
+    if inputs == ["-"] and env.stdin_isatty:
+        print("Paste a bounce or type a question, then Ctrl-D.", file=env.stderr)
     kb = default_kb(env.environ.get("SMTPBOT_KB"))
     status = 0
     for arg in inputs:
@@ -58,7 +68,10 @@ def run(args: argparse.Namespace, env) -> int:
             name, data = _read(arg, env)
             expl = explain(data, kb, lang=args.lang, top=args.top)
         except (BadInput, OSError) as exc:
-            env.error(f"{arg if arg != '-' else '<stdin>'}: {exc}")
+            name = arg if arg != "-" else "<stdin>"
+            env.error(f"{name}: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}")
+            if args.json and len(inputs) > 1:  # keep one line per input
+                print(json.dumps({"file": name, "error": str(exc)}, ensure_ascii=False), file=env.stdout)
             status = 2
             continue
         if args.json:

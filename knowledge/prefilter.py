@@ -36,6 +36,12 @@ def lowercase_pattern(pattern: str) -> str:
             out.append(pattern[i : i + 2])
             i += 2
             continue
+        if pattern.startswith("(?P", i):  # (?P<name>...) and (?P=name) keep their capital P and name
+            end = pattern.find(">" if pattern.startswith("(?P<", i) else ")", i)
+            end = len(pattern) - 1 if end < 0 else end
+            out.append(pattern[i : end + 1])
+            i = end + 1
+            continue
         out.append(pattern[i].lower())
         i += 1
     return "".join(out)

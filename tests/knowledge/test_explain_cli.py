@@ -88,3 +88,13 @@ def test_help_lists_commands(cli):
     assert r.exit_status == 0
     for command in ("explain", "check", "spf", "kb", "serve"):
         assert command in r.stdout
+
+
+def test_mistyped_file_names_are_errors_and_json_lines_stay_aligned(cli, tmp_path):
+    missing = cli("explain", str(tmp_path / "bounce.eml"))
+    assert missing.exit_status == 2 and "no such file" in missing.stderr
+    r = cli("explain", "--json", str(EXAMPLE), str(tmp_path / "gone.eml"))
+    lines = r.json_lines
+    assert r.exit_status == 2 and len(lines) == 2 and lines[1] == {"file": str(tmp_path / "gone.eml"), "error": "no such file"}
+    directory = cli("explain", str(tmp_path))
+    assert directory.exit_status == 2 and directory.stderr.count(str(tmp_path)) == 1

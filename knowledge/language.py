@@ -23,7 +23,7 @@ _PL_WORDS = frozenset(
     """.split()
 )
 _WORD = re.compile(r"[a-z]+")
-_NOT_WORDS = re.compile(r"\S*[.@/:]\S*[a-z0-9]\S*")
+_NOT_WORD_CHARS = re.compile(r"[.@/:][a-z0-9]", re.IGNORECASE)
 
 
 def detect_language(text: str) -> str:
@@ -36,7 +36,7 @@ def detect_language(text: str) -> str:
     if len(_DIACRITICS.findall(sample)) >= 2:
         return "pl"
     # host names and addresses ("shop.co.uk", "poczta.onet.pl") say nothing about the writer's language
-    words = _WORD.findall(fold(_NOT_WORDS.sub(" ", sample)))
+    words = _WORD.findall(fold(" ".join(t for t in sample.split() if not _NOT_WORD_CHARS.search(t))))
     if not words:
         return "en"
     hits = sum(1 for w in words if w in _PL_WORDS)

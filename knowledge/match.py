@@ -63,6 +63,9 @@ class _Compiled:
     wild: tuple[re.Pattern[str], ...]
     replies: frozenset[str]
     phrases: tuple[str, ...]
+    #: every literal the entry's patterns need, when each of them has a prefilter: if none is in a
+    #: text, no pattern of the entry can match it (one set test instead of one per pattern)
+    needs_any: frozenset[str] | None = None
 
 
 def _code_regex(code: str) -> re.Pattern[str]:
@@ -78,7 +81,15 @@ def _compile(entry: Entry) -> _Compiled:
         wild=tuple(_code_regex(c) for c in enhanced if "x" in c),
         replies=frozenset(c for c in entry.codes if "." not in c),
         phrases=tuple(fold(p) for p in entry.phrases),
+        needs_any=_needs_any(entry.patterns),
     )
+
+
+def _needs_any(patterns: tuple[str, ...]) -> frozenset[str] | None:
+    needs = [compile_pattern(p)[1] for p in patterns]
+    if not needs or any(n is None for n in needs):
+        return None
+    return frozenset().union(*needs)  # type: ignore[arg-type]
 
 
 class Matcher:
@@ -151,6 +162,8 @@ class Matcher:
         literals is present cannot match and is skipped.
         """
         best, why = 0.0, None
+        if item.needs_any is not None and item.needs_any.isdisjoint(present):
+            return best, why
         for rx, needs in item.patterns:
             if needs and needs.isdisjoint(present):
                 continue

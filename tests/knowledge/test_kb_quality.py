@@ -78,6 +78,16 @@ def test_every_example_ranks_its_own_entry_first(kb):
     assert not wrong, f"{len(wrong)} examples rank another entry first:\n" + "\n".join(wrong)
 
 
+#: a group with an unbounded quantifier inside, repeated without bound: backtracking can go
+#: exponential (or at least quadratic) on a long paste; write {1,N} bounds instead
+_NESTED_UNBOUNDED = re.compile(r"\((?:\?:)?[^()]*[+*][^()]*\)(?:[+*]|\{\d*,\})")
+
+
+def test_patterns_have_no_nested_unbounded_repetition(kb):
+    bad = [f"{e.id}: {p}" for e in kb.entries.values() for p in e.patterns if _NESTED_UNBOUNDED.search(p)]
+    assert not bad, "\n".join(bad)
+
+
 def test_references_are_rfcs_or_https(kb):
     bad = [f"{e.id}: {r}" for e in kb.entries.values() for r in e.references
            if r.startswith("http:") or not (r.startswith("https://") or re.search(r"\bRFC\b|\bM3AAWG\b|\bNIST\b|draft-", r))]

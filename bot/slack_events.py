@@ -73,6 +73,10 @@ class EventHandlers:
         if not self.bot.light.submit(fn, *args):
             log.warning("work pool full: dropped %s", getattr(fn, "__name__", fn))
 
+    def _thread_error(self, channel: str, thread_ts: str | None, lang: str) -> Any:
+        """A failed job answers in its thread with the incident id (the log has the traceback)."""
+        return lambda exc: self._post(channel, thread_ts, slack_render.note(self.bot.friendly_error(lang)))
+
     # -- messages -------------------------------------------------------------------------------------
     def on_message(self, event: dict[str, Any], context: Any) -> None:
         """Channel messages (pasted bounces) and DMs (everything is addressed to us)."""
@@ -151,7 +155,7 @@ class EventHandlers:
                 self._post(req.channel, thread_ts, slack_render.note(msg("check.busy", lang)))
                 return
             run = CheckRun(self.bot, req, lang, private=False, respond=None, thread_ts=thread_ts)
-            self.bot.checks.start(run.run_command)
+            self.bot.checks.start(run.run_command, on_error=self._thread_error(req.channel, thread_ts, lang))
             return
         reply = router.handle(req) if req.text.strip() else router.help(lang)
         self._post(req.channel, thread_ts, slack_render.render(reply))

@@ -69,7 +69,13 @@ class MemoryStore:
                 return False
             hits.append(now)
             if len(self._hits) > MAX_KEYS:
-                self._hits = {k: v for k, v in self._hits.items() if v}
+                # drop keys whose newest hit is older than this window; if that frees nothing,
+                # the oldest half (each entry still limits only its own key)
+                fresh = {k: v for k, v in self._hits.items() if v and v[-1] > now - window}
+                if len(fresh) > MAX_KEYS:
+                    fresh = dict(sorted(fresh.items(), key=lambda kv: kv[1][-1])[len(fresh) // 2:])
+                fresh[key] = hits
+                self._hits = fresh
             return True
 
     def get_pref(self, user: str, name: str) -> str | None:

@@ -109,6 +109,10 @@ class SlackBot:
             else:
                 respond(text=msg("check.busy", lang), response_type="ephemeral")
             return
+        hits = find_secrets(req.text)  # a secret typed into a check never runs, nor is echoed back
+        if hits:
+            ack(text=msg("secret.warning", lang, kinds=", ".join(sorted({h.kind for h in hits}))))
+            return
         cmd = parse(req.text)
         if not self.checks.reserve():
             ack(text=msg("check.busy", lang))

@@ -207,3 +207,9 @@ def test_refused_check_by_mention_is_answered_in_the_thread(checking):
     )
     post = checking.stub.wait_for(lambda s: s.of("chat.postMessage"))[0].body
     assert post["thread_ts"] == "1700000021.000100" and "SMTPBOT_ALLOW_PRIVATE" in post["text"]
+
+
+def test_a_secret_in_a_check_command_is_warned_about_and_not_run(checking):
+    resp = checking.command("check password=hunter22secret")
+    assert resp.status == 200 and "hunter22" not in resp.body and "password" in resp.body.lower()
+    assert checking.stub.of("chat.postMessage") == []

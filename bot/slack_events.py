@@ -69,8 +69,11 @@ class EventHandlers:
             **payload,
         )
 
-    def _submit(self, fn: Any, *args: Any) -> None:
-        if not self.bot.light.submit(fn, *args):
+    def _submit(self, fn: Any, event: dict[str, Any]) -> None:
+        """Answer an event on the light pool; a failure answers in the event's thread (incident id)."""
+        lang = self.bot.router.lang_for(event.get("user", ""), event.get("text", ""))
+        on_error = self._thread_error(event.get("channel", ""), event.get("thread_ts") or event.get("ts"), lang)
+        if not self.bot.light.submit(fn, event, on_error=on_error):
             log.warning("work pool full: dropped %s", getattr(fn, "__name__", fn))
 
     def _thread_error(self, channel: str, thread_ts: str | None, lang: str) -> Any:

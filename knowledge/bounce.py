@@ -12,7 +12,7 @@ from knowledge.dsn import DsnRecipient, MessageFacts, dsn_in_text, read_message
 from knowledge.model import Parsed, Recipient
 from knowledge.ndr import TextFacts, read_text
 from knowledge.replies import find_command, find_reply, find_status
-from knowledge.text import squash
+from knowledge.text import ADDRESS, squash
 
 
 class BadInput(ValueError):
@@ -48,7 +48,6 @@ _AUTOREPLY_SUBJECT = re.compile(
     r"odpowied\w* automatyczn|nieobecno|abwesenheit|absence|r[ée]ponse automatique|vacation|on vacation)",
     re.IGNORECASE,
 )
-_ADDRESS = re.compile(r"(?<![\w.+=-])[\w][\w.+=-]{0,63}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,10}")
 _UNSUBSCRIBE = re.compile(r"^[ \t]*unsubscribe\b", re.IGNORECASE)
 _BOUNCE_SENDER = re.compile(r"mailer-daemon|postmaster|mail delivery|mdaemon|bounce", re.IGNORECASE)
 _ORIGINAL_START = re.compile(
@@ -223,7 +222,7 @@ def _from_message(raw: bytes) -> Parsed:
 
 
 def _addr_of(value: str) -> str | None:
-    m = _ADDRESS.search(value)
+    m = ADDRESS.search(value)
     return m.group(0) if m else None
 
 

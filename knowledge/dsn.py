@@ -9,13 +9,11 @@ from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.policy import compat32
 
-from knowledge.replies import tidy
-from knowledge.text import squash
+from knowledge.replies import STATUS, tidy
+from knowledge.text import ADDRESS, squash
 
 _RFC822_TYPES = ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers")
 _IP_IN_RECEIVED = re.compile(r"\[((?:\d{1,3}\.){3}\d{1,3}|IPv6:[0-9a-fA-F:]+)\]")
-_STATUS_FIELD = re.compile(r"\s*([245]\.\d{1,3}\.\d{1,3})\b")
-_ADDR = re.compile(r"((?<![\w.+=-])[\w][\w.+=-]{0,63}@([\w-]{1,63}(?:\.[\w-]{1,63}){1,10}))")
 
 
 @dataclass
@@ -134,8 +132,8 @@ def dsn_in_text(text: str) -> list[DsnRecipient]:
 
 def _status(value: str | None) -> str | None:
     """The Status field's code when it is one (RFC 3464: class.subject.detail), else None."""
-    m = _STATUS_FIELD.match(value or "")
-    return m.group(1) if m else None
+    m = STATUS.match((value or "").strip())
+    return m.group(0) if m else None
 
 
 def _read_dsn(part: email.message.Message, facts: MessageFacts) -> None:
@@ -177,9 +175,9 @@ def _read_original(part: email.message.Message, facts: MessageFacts) -> None:
         text = payload if isinstance(payload, str) else decoded_payload(part)
         orig = email.message_from_string(text.lstrip("\r\n"), policy=compat32)
     sender = header(orig, "From") or header(orig, "Return-Path") or header(orig, "Sender")
-    m = _ADDR.search(sender)
+    m = ADDRESS.search(sender)
     if m:
-        facts.original_from = m.group(1)
+        facts.original_from = m.group(0)
     for received in orig.get_all("Received") or []:
         ip = _IP_IN_RECEIVED.search(str(received))
         if ip:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from knowledge.replies import REPLY_STATUS, find_reply, find_status, fold_multiline, tidy
-from knowledge.text import squash
+from knowledge.replies import find_reply, find_status, fold_multiline, tidy
+from knowledge.text import ADDRESS_PATTERN, squash
 
 _F = re.IGNORECASE | re.MULTILINE
 #: (name, pattern); groups: diag (required), rcpt, host, ip, cmd, action, code
@@ -46,13 +46,10 @@ FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("status-line", r"^[ \t]*(?P<diag>[45]\.\d{1,3}\.\d{1,3}\s+\S.+)$"),
     )
 )
-#: an address, matched only from the start of a run of address characters (linear on long runs)
-_ADDRESS = r"(?<![\w.+=-])[\w][\w.+=-]{0,63}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,10}"
-_EMAIL = re.compile(rf"<?({_ADDRESS})>?")
-_RCPT_LINE = re.compile(rf"^[ \t]*<?({_ADDRESS})>?[ \t]*[:(]?", re.MULTILINE)
+_EMAIL = re.compile(rf"<?({ADDRESS_PATTERN})>?")
+_RCPT_LINE = re.compile(rf"^[ \t]*<?({ADDRESS_PATTERN})>?[ \t]*[:(]?", re.MULTILINE)
 #: the dsn= field of Postfix log lines
 _DSN_FIELD = re.compile(r"\bdsn=([245]\.\d{1,3}\.\d{1,3})\b")
-_IP = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
 _ACTIONS = {"bounced": "failed", "deferred": "delayed", "sent": "delivered", "expired": "failed",
             "undeliverable": "failed"}
 
@@ -159,11 +156,3 @@ def first_recipient(text: str) -> str | None:
     m = _EMAIL.search(text)
     return m.group(1) if m else None
 
-
-def has_reply(text: str) -> bool:
-    return bool(REPLY_STATUS.search(text))
-
-
-def first_ip(text: str) -> str | None:
-    m = _IP.search(text)
-    return m.group(0) if m else None

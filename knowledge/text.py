@@ -8,6 +8,11 @@ import unicodedata
 _PL_FOLD = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelnoszzACELNOSZZ")
 _SPACE = re.compile(r"\s+")
 
+#: an e-mail address, matched only from the start of a run of address characters so a long run
+#: without "@" costs one scan, not one per position (pasted bounces can hold megabytes of it)
+ADDRESS_PATTERN = r"(?<![\w.+=-])[\w][\w.+=-]{0,63}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,10}"
+ADDRESS = re.compile(ADDRESS_PATTERN)
+
 
 def fold(text: str) -> str:
     """Lower-case, strip diacritics (Polish first: ł has no decomposition) and collapse white space.

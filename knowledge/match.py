@@ -200,11 +200,16 @@ class Matcher:
         return score, why
 
     # ---- bounces --------------------------------------------------------------------------
-    def _text_scores(self, text: str) -> list[tuple[float, str | None]]:
+    def _prepare(self, text: str) -> tuple[str, str, str | None, frozenset[str]]:
+        """A text as every pattern reads it: lower-cased, folded (searched too only when it differs
+        from the lower-cased one), and the prefilter literals present in either."""
         lower = squash(text).lower()
         folded = fold(lower)
         alt = folded if folded != lower else None
-        present = self._present(lower, alt)
+        return lower, folded, alt, self._present(lower, alt)
+
+    def _text_scores(self, text: str) -> list[tuple[float, str | None]]:
+        lower, folded, alt, present = self._prepare(text)
         out = [self._regex(item, lower, alt, present) for item in self.items]
         if max(s for s, _ in out) >= STRONG:
             return out  # a pattern recognised the text: fuzzy phrases would not change the winner
@@ -250,10 +255,7 @@ class Matcher:
         wanted = {r for r, (_bar, absorbs) in ABSORBING.items() if leader in absorbs}
         if not wanted:
             return secondary
-        lower = squash(text).lower()
-        folded = fold(lower)
-        alt = folded if folded != lower else None
-        present = self._present(lower, alt)
+        lower, _folded, alt, present = self._prepare(text)
         out = list(secondary)
         for i, item in enumerate(self.items):
             if item.entry.reason in wanted:
@@ -320,12 +322,9 @@ class Matcher:
 
     # ---- questions ------------------------------------------------------------------------
     def match_question(self, text: str, top: int = 3, parsed: Parsed | None = None) -> list[Match]:
-        q = fold(text)
+        lower, q, alt, present = self._prepare(text)
         if not q:
             return []
-        lower = squash(text).lower()
-        alt = q if q != lower else None
-        present = self._present(lower, alt)
         fuzzy: dict[int, float] = {}
         for _choice, score, j in process.extract(q[:QUESTION_CHARS], self.q_texts, scorer=fuzz.token_set_ratio, limit=60):
             i = self.q_owner[j]

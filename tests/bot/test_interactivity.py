@@ -31,17 +31,22 @@ def _block_action(running, action_id, value):
     }
 
 
-def test_shortcut_explains_the_message_ephemerally(running):
-    payload = {
+def _shortcut(running, key: str, ts: str, text: str) -> dict:
+    """A message_action payload for the "Explain this bounce" shortcut on a message with `text`."""
+    return {
         "type": "message_action",
         "callback_id": "explain_bounce",
         "trigger_id": "t",
         "team": {"id": "T1"},
         "user": {"id": "U1"},
         "channel": {"id": "C1"},
-        "response_url": running.stub.response_url("sc"),
-        "message": {"type": "message", "user": "U2", "ts": "1700000006.000100", "text": BOUNCE},
+        "response_url": running.stub.response_url(key),
+        "message": {"type": "message", "user": "U2", "ts": ts, "text": text},
     }
+
+
+def test_shortcut_explains_the_message_ephemerally(running):
+    payload = _shortcut(running, "sc", "1700000006.000100", BOUNCE)
     resp = running.interactive(payload)
     assert resp.status == 200 and resp.seconds < 1.0
     body = running.stub.wait_for(lambda s: s.of("response"))[0].body
@@ -50,16 +55,7 @@ def test_shortcut_explains_the_message_ephemerally(running):
 
 
 def test_shortcut_on_an_empty_message_still_answers(running):
-    payload = {
-        "type": "message_action",
-        "callback_id": "explain_bounce",
-        "trigger_id": "t",
-        "team": {"id": "T1"},
-        "user": {"id": "U1"},
-        "channel": {"id": "C1"},
-        "response_url": running.stub.response_url("sc2"),
-        "message": {"type": "message", "user": "U2", "ts": "1700000006.000200", "text": ""},
-    }
+    payload = _shortcut(running, "sc2", "1700000006.000200", "")
     running.interactive(payload)
     body = running.stub.wait_for(lambda s: s.of("response"))[0].body
     assert "could not find" in body["text"] and body["response_type"] == "ephemeral"

@@ -146,7 +146,8 @@ def test_server_target_resolving_only_to_private_addresses_is_refused(lab: Lab) 
         lab.check("mx.private.test:25", allow_private=False)
 
 
-def test_bare_host_name_is_checked_as_a_server(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+def _record_server_probes(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    """Stand in for checks.smtp.probe_server and record what the engine asks it to probe."""
     calls: list[tuple] = []
 
     async def probe_server(
@@ -156,6 +157,11 @@ def test_bare_host_name_is_checked_as_a_server(lab: Lab, monkeypatch: pytest.Mon
         return []
 
     monkeypatch.setattr(engine, "_probe", lambda name: probe_server if name == "probe_server" else None)
+    return calls
+
+
+def test_bare_host_name_is_checked_as_a_server(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _record_server_probes(monkeypatch)
     report = lab.check("server.good.test", smtp=True)
     assert report.kind == "server"
     assert calls == [("server.good.test", ["192.0.2.40"], None)]
@@ -165,15 +171,7 @@ def test_bare_host_name_is_checked_as_a_server(lab: Lab, monkeypatch: pytest.Mon
 
 
 def test_ip_target_probes_with_the_confirmed_ptr_name(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple] = []
-
-    async def probe_server(
-        host: str, addresses: list[str], port: int | None, opts: CheckOptions
-    ) -> list[Finding]:
-        calls.append((host, addresses, port))
-        return []
-
-    monkeypatch.setattr(engine, "_probe", lambda name: probe_server if name == "probe_server" else None)
+    calls = _record_server_probes(monkeypatch)
     lab.check("192.0.2.10", smtp=True)
     assert calls == [("mx1.good.test", ["192.0.2.10"], None)]
 

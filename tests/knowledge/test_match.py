@@ -85,8 +85,9 @@ def test_polish_questions_without_diacritics(kb):
 
 def test_one_word_questions_are_not_overconfident(kb):
     expl = explain("dkim", kb)
-    assert {m.entry.id for m in expl.matches} >= {"dkim-setup"}
-    assert not expl.confident or expl.matches[0].score - expl.matches[1].score >= 0.03
+    # "dkim" alone fits the set-up guide and the failure entry equally: say so, show both
+    assert {m.entry.id for m in expl.matches[:2]} == {"dkim-setup", "dkim-fail"}
+    assert not expl.confident
 
 
 def test_unsubscribe_request_is_feedback(kb):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.policy import compat32
 
+from knowledge import sysexits
 from knowledge.replies import STATUS, tidy
 from knowledge.text import ADDRESS, squash
 
@@ -76,7 +77,7 @@ def _field_blocks(part: email.message.Message) -> list[dict[str, str]]:
     """The field blocks of a message/delivery-status or message/feedback-report part."""
     payload = part.get_payload()
     if isinstance(payload, list):
-        blocks = [{k.lower(): squash(str(v)) for k, v in sub.items()} for sub in payload]
+        blocks = [b for sub in payload for b in _split_repeated([(k, squash(str(v))) for k, v in sub.items()])]
         if any(blocks):
             return blocks
         payload = ""
@@ -88,17 +89,30 @@ def text_blocks(text: str) -> list[dict[str, str]]:
     """Blank-line separated blocks of `Field: value` lines (folded lines joined)."""
     blocks = []
     for chunk in re.split(r"\n\s*\n", text.replace("\r\n", "\n").strip()):
-        block: dict[str, str] = {}
-        last = None
+        fields: list[list[str]] = []
         for line in chunk.splitlines():
-            if line[:1] in (" ", "\t") and last:
-                block[last] += " " + line.strip()
+            if line[:1] in (" ", "\t") and fields:
+                fields[-1][1] += " " + line.strip()
             elif ":" in line:
                 key, _, value = line.partition(":")
-                last = key.strip().lower()
-                block[last] = value.strip()
-        if block:
+                fields.append([key.strip(), value.strip()])
+        blocks.extend(_split_repeated([(k, v) for k, v in fields]))
+    return blocks
+
+
+def _split_repeated(fields: list[tuple[str, str]]) -> list[dict[str, str]]:
+    """One block per recipient even when the blank line between two groups is missing (real DSNs
+    omit it: a field seen again starts the next group, instead of overwriting the first one's)."""
+    blocks: list[dict[str, str]] = []
+    block: dict[str, str] = {}
+    for key, value in fields:
+        key = key.lower()
+        if key in block:
             blocks.append(block)
+            block = {}
+        block[key] = value
+    if block:
+        blocks.append(block)
     return blocks
 
 
@@ -136,6 +150,16 @@ def _status(value: str | None) -> str | None:
     return m.group(0) if m else None
 
 
+def _diagnostic(value: str | None) -> str | None:
+    """The Diagnostic-Code's text; a local mailer's bare exit code (X-Unix) said in words."""
+    if not value:
+        return None
+    kind, sep, rest = value.partition(";")
+    if sep and (local := sysexits.describe(kind, rest)):
+        return local
+    return tidy(_strip_type(value) or "") or None
+
+
 def _read_dsn(part: email.message.Message, facts: MessageFacts) -> None:
     facts.has_dsn = True
     _read_blocks(_field_blocks(part), facts)
@@ -153,7 +177,7 @@ def _read_blocks(blocks: list[dict[str, str]], facts: MessageFacts) -> None:
                 recipient=_strip_type(rcpt),
                 action=(block.get("action") or "").split()[0].lower() if block.get("action") else None,
                 status=_status(block.get("status")),
-                diagnostic=tidy(_strip_type(block.get("diagnostic-code")) or "") or None,
+                diagnostic=_diagnostic(block.get("diagnostic-code")),
                 remote_mta=_strip_type(block.get("remote-mta")),
             )
         )

@@ -36,12 +36,16 @@ FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                            r"server returned the following error|remote server (?:replied|responded)):?\s*(?P<diag>.+)$"),
         ("transcript", r"^[ \t]*<<<\s*(?P<diag>[45]\d\d\b.+)$"),
         ("rcpt-then-reason", r"^<(?P<rcpt>[^>\s]+@[^>\s]+)>:\s*\n\s*(?P<diag>[A-Za-z].{8,})$"),
+        ("zoho", r"^[ \t]*(?P<rcpt>\S+@\S+)\s+[\w ]{0,40}?,\s*ERROR_CODE\s*:\s*(?P<code>[245]\d\d),\s*ERROR_CODE\s*:[\s,]*"
+                 r"\s*(?P<diag>.+)$"),
+        ("sendmail-deferred", r"^[ \t]*<?(?P<rcpt>[^<>\s]+@[^<>\s]+)>?\.\.\.\s*(?P<action>Deferred):\s*(?P<diag>.+)$"),
+        ("rcpt-colon-reason", rf"^[ \t]*<?(?P<rcpt>{ADDRESS_PATTERN})>?:[ \t]+(?P<diag>[A-Za-z][^\n]{{8,}})$"),
         ("smtplib", r"\((?P<code>[45]\d\d),\s*b?['\"](?P<diag>[\s\S]+?)['\"]\)"),
         ("phpmailer", r"SMTP (?:ERROR|Error):\s*(?:\w+ command failed:\s*)?(?P<diag>.+)$"),
         ("nodemailer", r"^(?:\w*Error):\s*(?:Invalid login|Message failed|Can't send mail[^:]*|Mail command failed|"
                        r"Data command failed|Recipient command failed):\s*(?P<diag>.+)$"),
         ("javamail", r"(?:SMTP\w*Exception|AuthenticationFailedException|MessagingException)\b[^:\n]*:\s*(?P<diag>.+)$"),
-        ("reply-line", r"(?P<diag>(?<![\w.#])[45][0-5]\d[ -]+#?[245]\.\d{1,3}\.\d{1,3}\b.*)$"),
+        ("reply-line", r"(?P<diag>(?<![\w.#])[45][0-5]\d:?[ -]+#?[245]\.\d{1,3}\.\d{1,3}\b.*)$"),
         ("bare-reply", r"^[ \t]*(?P<diag>[45][0-5]\d(?:[ -]|: )\D.+)$"),
         ("status-line", r"^[ \t]*(?P<diag>[45]\.\d{1,3}\.\d{1,3}\s+\S.+)$"),
     )
@@ -50,6 +54,12 @@ _EMAIL = re.compile(rf"<?({ADDRESS_PATTERN})>?")
 _RCPT_LINE = re.compile(rf"^[ \t]*<?({ADDRESS_PATTERN})>?[ \t]*[:(]?", re.MULTILINE)
 #: the dsn= field of Postfix log lines
 _DSN_FIELD = re.compile(r"\bdsn=([245]\.\d{1,3}\.\d{1,3})\b")
+#: how NDRs say the failure is final whatever the reply's class (a 4xx given up on is "failed")
+_FINAL = re.compile(
+    r"\bthis is a permanent (?:error|failure)\b|\bpermanent fatal errors?\b|\bi've given up\b"
+    r"|\bno further (?:delivery )?attempts will be made\b|\bfailed permanently\b|\bgiving up on\b",
+    re.IGNORECASE,
+)
 _ACTIONS = {"bounced": "failed", "deferred": "delayed", "sent": "delivered", "expired": "failed",
             "undeliverable": "failed"}
 
@@ -117,12 +127,12 @@ def read_text(text: str) -> TextFacts:
             recipient=g.get("rcpt") or first_recipient(body),
             remote_mta=g.get("host"),
             remote_ip=g.get("ip"),
-            action=_ACTIONS.get((g.get("action") or "").lower()) or _action_from(code, status),
+            action=_ACTIONS.get((g.get("action") or "").lower()) or _action_from(code, status, body),
             command=(g.get("cmd") or "").upper().strip() or None,
         )
     code, status = find_reply(body)
     status = status or find_status(body)
-    return TextFacts(None, None, code, status, first_recipient(body), None, None, _action_from(code, status), None)
+    return TextFacts(None, None, code, status, first_recipient(body), None, None, _action_from(code, status, body), None)
 
 
 _CONT_HEAD = re.compile(r"(?:^|:\s)([245]\d\d)-")
@@ -143,8 +153,10 @@ def _with_continuations(diag: str, rest: str) -> str:
     return " ".join([diag, *extra])
 
 
-def _action_from(code: str | None, status: str | None) -> str | None:
+def _action_from(code: str | None, status: str | None, body: str) -> str | None:
     first = (status or code or " ")[0]
+    if first == "4" and _FINAL.search(body):
+        return "failed"
     return {"5": "failed", "4": "delayed", "2": "delivered"}.get(first)
 
 

@@ -93,18 +93,22 @@ def tidy(diag: str) -> str:
     text = f"{code} {status}{rest}" if status else f"{code}{rest}"
     return re.sub(r"\s{2,}", " ", text).strip()
 
-#: how MTAs say which SMTP command a reply answered (Postfix, Exim, Sendmail transcripts, qmail)
+#: how MTAs say which SMTP command a reply answered (Postfix, Exim, Sendmail transcripts, qmail,
+#: DragonFly's "did not like our RCPT TO", gateways' "----SMTP command" section)
 _COMMAND = re.compile(
     r"in reply to (?P<a>rcpt to|mail from|end of data|data|helo|ehlo|starttls|auth)\b"
     r"|smtp error from remote (?:mail server|mailer|server) after (?P<b>rcpt to|mail from|end of data|data|helo|ehlo|"
     r"initial connection|starttls)\b"
     r"|^[ \t]*>>>[ \t]*(?P<c>rcpt to|mail from|data|helo|ehlo|starttls|auth)\b"
     r"|\bmost progress was (?P<d>rcpt to|mail from|data|helo|ehlo)\b"
-    r"|\b(?P<e>rcpt to|mail from|data)\s+command failed",
+    r"|\b(?P<e>rcpt to|mail from|data)\s+command failed"
+    r"|\bdid not like our (?P<f>rcpt to|mail from|data)\b"
+    r"|(?:^[ \t]*|-)smtp command\s*:?[ \t]*\n?[ \t]*(?P<g>rcpt to|mail from|rcpt|mail|data|helo|ehlo|starttls|auth)\b",
     re.IGNORECASE | re.MULTILINE,
 )
 _COMMAND_NAMES = {"rcpt to": "RCPT", "mail from": "MAIL", "end of data": "DATA", "data": "DATA", "helo": "HELO",
-                  "ehlo": "EHLO", "starttls": "STARTTLS", "auth": "AUTH", "initial connection": "CONN"}
+                  "ehlo": "EHLO", "starttls": "STARTTLS", "auth": "AUTH", "initial connection": "CONN",
+                  "rcpt": "RCPT", "mail": "MAIL"}
 
 
 def find_command(text: str) -> str | None:

@@ -139,6 +139,36 @@ def test_text_formats(text, code, status, recipient, fragment):
         assert p.recipient == recipient
 
 
+@pytest.mark.parametrize(
+    ("text", "code", "status", "recipient", "diagnostic"),
+    [
+        # Postfix without a remote reply: the reason stands after the recipient
+        ("<ola@example.com>: Name service error for domain example.com: Host not found, try again\n",
+         None, None, "ola@example.com", "Name service error for domain example.com: Host not found, try again"),
+        # OpenSMTPD delay notice
+        ("A message is delayed for more than 10 minutes for the following\nlist of recipients:\n"
+         "piotr@example.jp: Network error on destination MXs\n", None, None, "piotr@example.jp",
+         "Network error on destination MXs"),
+        # Sendmail transcript of a deferral
+        ("   ----- Transcript of session follows -----\n<ewa@example.co.jp>... Deferred: Name server: "
+         "example.co.jp.: host name lookup failure\n", None, None, "ewa@example.co.jp",
+         "Name server: example.co.jp.: host name lookup failure"),
+        # Zoho Mail
+        ("adam@example.co.jp Invalid Address, ERROR_CODE :550, ERROR_CODE :5.1.1 <adam@example.co.jp>... User Unknown\n",
+         "550", "5.1.1", "adam@example.co.jp", "5.1.1 <adam@example.co.jp>... User Unknown"),
+        ("adam@example.jp Error, ERROR_CODE :421, ERROR_CODE :, Host not reachable.\n",
+         "421", None, "adam@example.jp", "Host not reachable."),
+        # a reply code written with a colon (Yahoo! Japan)
+        ("<kasia@example.jp>:\n550: 5.1.1 <kasia@example.jp>... User Unknown\n", "550", "5.1.1", "kasia@example.jp",
+         "550: 5.1.1 <kasia@example.jp>... User Unknown"),
+    ],
+    ids=["postfix-no-reply", "opensmtpd", "sendmail-deferred", "zoho", "zoho-no-status", "reply-colon"],
+)
+def test_reasons_without_a_reply_line(text, code, status, recipient, diagnostic):
+    p = parse(text)
+    assert (p.reply_code, p.status, p.recipient, p.diagnostic) == (code, status, recipient, diagnostic)
+
+
 def test_postfix_log_fields():
     p = parse(POSTFIX_LOG)
     assert (p.remote_mta, p.action) == ("mx.example.net", "failed")
@@ -197,6 +227,47 @@ def test_dsn_with_several_recipients_explains_the_first_failed():
     assert [r.recipient for r in p.recipients] == ["ok@example.com", "full@example.com", "gone@example.com"]
     assert p.recipients[2].reply_code == "550" and p.recipients[2].status == "5.1.1"
     assert p.sender_domain == "example.org" and p.sending_ip == "203.0.113.9"
+
+
+def test_dsn_recipient_groups_without_the_blank_line_between_them_stay_apart():
+    data = _dsn([
+        ("full@example.com", "failed", "5.2.2", "550 5.2.2 <full@example.com>... Mailbox Full"),
+        ("gone@example.com", "failed", "5.1.1", "550 5.1.1 <gone@example.com>... User Unknown"),
+    ]).replace(b"Mailbox Full\n\n", b"Mailbox Full\n")
+    p = parse(data)
+    assert [r.recipient for r in p.recipients] == ["full@example.com", "gone@example.com"]
+    assert (p.recipient, p.status) == ("full@example.com", "5.2.2")
+
+
+def test_local_mailer_exit_code_is_said_in_words():
+    data = _dsn([("bob@example.com", "delayed", "4.5.0", "X")]).replace(b"smtp; X", b"X-Unix; 71")
+    p = parse(data)
+    assert p.diagnostic == "local delivery program exited with status 71 (EX_OSERR, system error (e.g. cannot fork))"
+    unknown = parse(data.replace(b"X-Unix; 71", b"X-Unix; 255"))
+    assert unknown.diagnostic == "local delivery program exited with status 255 (unknown exit code)"
+    assert parse(data.replace(b"X-Unix; 71", b"smtp; 71")).diagnostic == "71"
+
+
+@pytest.mark.parametrize(("text", "command"), [
+    # m-FILTER and other gateways: a section naming the command
+    ("-------server message\n550 unknown user <bob@example.com>\n-------SMTP command\nDATA\n", "DATA"),
+    # DragonFly Mail Agent
+    ("mx.example.com [192.0.2.25] did not like our RCPT TO:\n550 5.7.0 <bob@example.com>: Recipient address "
+     "rejected: Policy violation\n", "RCPT"),
+    # Exim, before any command
+    ("SMTP error from remote mail server after initial connection:\nhost mx.example.com [192.0.2.2]:\n"
+     "554 mx.example.com : go away\n", "CONN"),
+])
+def test_the_command_a_reply_answered(text, command):
+    assert parse(text).command == command
+
+
+def test_a_transient_reply_in_a_permanent_failure_notice_is_a_failure():
+    text = ("This message was created automatically by mail delivery software.\n"
+            "A message that you sent could not be delivered to one or more of its recipients. This is a permanent "
+            "error.\nbob@example.jp Error, ERROR_CODE :421, ERROR_CODE :, Host not reachable.\n")
+    assert parse(text).action == "failed"
+    assert parse(text.replace(" This is a permanent error.", "")).action == "delayed"
 
 
 def test_success_dsn_and_autoreply_and_arf():

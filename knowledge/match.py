@@ -33,6 +33,8 @@ STRONG = 0.8
 NO_EVIDENCE, NO_EVIDENCE_SCORE = "onhold", 0.2
 #: a score given to the default entry of the status code's reason when nothing else matched
 STATUS_DEFAULT_SCORE = 0.42
+#: a stage rule replacing a bounce with no known wording is as sure as a status code's registry meaning
+STAGE_SCORE = STATUS_DEFAULT_SCORE
 #: a one-word question matches many entries fully: its similarity counts for less
 SHORT_QUESTION_DAMPING = 0.7
 #: questions are short; a long paste that reached question matching is compared by its start
@@ -284,20 +286,27 @@ class Matcher:
         return ranked
 
     def _stage_override(self, parsed: Parsed, ranked: list[Match], top: int) -> list[Match]:
-        """Apply STAGE_OVERRIDES: the command or status the refusal came with outranks its words."""
+        """Apply STAGE_OVERRIDES: the command, status or action the refusal came with outranks its words."""
         if not ranked:
             return ranked
+        leader = ranked[0]
         detail = (parsed.status or "").partition(".")[2]
-        for reason, commands, details, becomes in STAGE_OVERRIDES:
-            if ranked[0].entry.reason != reason or detail.startswith("1."):
-                continue  # an addressing status (x.1.x) proves the wording right whatever the stage
-            if parsed.command not in commands and detail not in details:
+        klass = (parsed.status or parsed.reply_code or " ")[0]
+        for rule in STAGE_OVERRIDES:
+            if leader.entry.reason not in rule.wording and leader.entry.id not in rule.wording:
                 continue
-            entry = self.default_for_reason.get(becomes)
+            if detail.startswith("1.") and detail not in rule.details:
+                continue  # an addressing status (x.1.x) proves the wording right whatever the stage
+            if (rule.commands or rule.details) and parsed.command not in rule.commands and detail not in rule.details:
+                continue
+            if (rule.reply_class and klass != rule.reply_class) or (rule.action and parsed.action != rule.action):
+                continue
+            entry = self.kb.entries.get(rule.becomes)
             if entry is None:
                 continue
-            why = f"given after {parsed.command}" if parsed.command in commands else f"status {parsed.status}"
-            first = Match(entry, ranked[0].score, (*ranked[0].evidence, why))
+            why = rule.why or (f"given after {parsed.command}" if parsed.command in rule.commands
+                               else f"status {parsed.status}")
+            first = Match(entry, max(leader.score, STAGE_SCORE), (*leader.evidence, why))
             return [first, *[m for m in ranked if m.entry.id != entry.id]][:top]
         return ranked
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 #: reason id -> one-line description. These ids and nothing else may appear in `reason:`.
 REASONS: dict[str, str] = {
     "userunknown": "the recipient's mailbox does not exist",
@@ -67,14 +69,41 @@ def rank(reason: str | None) -> int:
     return PRECEDENCE.index(reason)
 
 
-#: When the SMTP stage or the status proves another reason than the wording:
-#: (wording's reason, SMTP commands, status subject.detail values, the reason it becomes).
-#: A "user unknown" given in reply to DATA, or with the generic mailbox status x.2.0, comes from a
-#: recipient-side filter: the mailbox was accepted at RCPT time (sisimai's Filtered rule).
-#: An addressing status (x.1.x) keeps the wording's reason. (Providers send x.2.1 with "user
-#: unknown" for plain missing mailboxes, so x.2.1 is no evidence of a suspended one.)
-STAGE_OVERRIDES: tuple[tuple[str, frozenset[str], frozenset[str], str], ...] = (
-    ("userunknown", frozenset({"DATA"}), frozenset({"2.0"}), "filtered"),
+@dataclass(frozen=True, slots=True)
+class StageRule:
+    """When the SMTP stage, the status or the report's action proves another cause than the
+    wording (or than no wording): a bounce whose top entry is one of `wording` (reasons or entry
+    ids) is answered by the entry `becomes` when it came after one of `commands` or with a status
+    whose subject.detail is in `details` (either, when any is given), with a reply or status of
+    `reply_class` and with the report's `action` (when given)."""
+
+    wording: frozenset[str]
+    becomes: str
+    commands: frozenset[str] = frozenset()
+    details: frozenset[str] = frozenset()
+    reply_class: str = ""
+    action: str = ""
+    why: str = ""
+
+
+#: A "user unknown" given in reply to DATA, with the generic mailbox status x.2.0 or with a policy
+#: status x.7.x, comes from a recipient-side filter: the mailbox was accepted at RCPT time, or the
+#: receiver's policy refused and only words it as unknown (sisimai's Filtered rule).
+#: An addressing status keeps the wording's reason, except x.1.6, which says the mailbox moved.
+#: (Providers send x.2.1 with "user unknown" for plain missing mailboxes, so x.2.1 is no evidence
+#: of a suspended one.)
+#: A permanent refusal at the initial connection, before any command, with no words we know, is
+#: the receiver refusing the connecting host (RFC 5321 section 3.1: a 554 greeting).
+#: A final failure whose last attempt was a transient connection failure is the sending MTA giving
+#: up its retries (Postfix bounces "connect to ...: Connection timed out" with 4.4.1 only when the
+#: queue lifetime ran out).
+STAGE_OVERRIDES: tuple[StageRule, ...] = (
+    StageRule(frozenset({"userunknown"}), "recipient-filtered", commands=frozenset({"DATA"}),
+              details=frozenset({"2.0", "7.0", "7.1"})),
+    StageRule(frozenset({"userunknown"}), "mailbox-moved", details=frozenset({"1.6"})),
+    StageRule(frozenset({"onhold"}), "host-rejected", commands=frozenset({"CONN"}), reply_class="5"),
+    StageRule(frozenset({"connection-timeout", "connection-refused"}), "delivery-expired", reply_class="4",
+              action="failed", why="a final failure after transient errors: retries ran out"),
 )
 
 

@@ -35,6 +35,88 @@ def test_addressing_status_keeps_user_unknown_whatever_the_stage(kb):
     assert _top(kb, text)[1] == "userunknown"
 
 
+def test_user_unknown_with_a_policy_status_is_a_recipient_filter(kb):
+    assert _top(kb, "550 5.7.1 550 User Unknown: anna@example.org") == ("recipient-filtered", "filtered")
+    assert _top(kb, "550 5.1.1 User Unknown: anna@example.org")[1] == "userunknown"
+
+
+def test_user_unknown_with_the_moved_status_is_a_moved_mailbox(kb):
+    assert _top(kb, "551 5.1.6 <anna@example.net>... not our customer")[0] == "mailbox-moved"
+
+
+EXIM_AT_CONNECT = """\
+A message that you sent could not be delivered to one or more of its
+recipients. This is a permanent error. The following address(es) failed:
+  bob@example.com
+    SMTP error from remote mail server after initial connection:
+    host mx.example.com [192.0.2.2]:
+    554 mx.example.com : XYZ : code 4411 for 203.0.113.7
+"""
+
+
+def test_an_unknown_refusal_at_the_greeting_is_a_refused_host(kb):
+    e = explain(EXIM_AT_CONNECT, kb)
+    assert e.parsed.command == "CONN"
+    assert e.matches[0].entry.id == "host-rejected"
+    assert not e.confident  # the stage says who was refused, not why
+    temporary = EXIM_AT_CONNECT.replace("554 mx", "421 mx")
+    assert explain(temporary, kb).matches[0].entry.id != "host-rejected"
+
+
+def test_a_final_failure_after_connection_timeouts_is_an_expiry(kb):
+    dsn = """\
+From: MAILER-DAEMON@mail.example.org (Mail Delivery System)
+Subject: Undelivered Mail Returned to Sender
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+<bob@example.com>: connect to mx.example.com[192.0.2.1]:25: Connection timed out
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mail.example.org
+
+Final-Recipient: rfc822; bob@example.com
+Action: {action}
+Status: 4.4.1
+Diagnostic-Code: X-Postfix; connect to mx.example.com[192.0.2.1]:25: Connection timed out
+
+--B--
+"""
+    assert _top(kb, dsn.format(action="failed")) == ("delivery-expired", "expired")
+    assert _top(kb, dsn.format(action="delayed"))[0] != "delivery-expired"
+
+
+def test_a_local_mailer_failure_outranks_the_delay_notice(kb):
+    text = """\
+Subject: Warning: could not send message for past 4 hours
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+
+    **      THIS IS A WARNING MESSAGE ONLY      **
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mail.example.org
+
+Final-Recipient: RFC822; bob@example.org
+X-Actual-Recipient: X-Unix; |/usr/local/bin/deliver
+Action: delayed
+Status: 4.5.0
+Diagnostic-Code: X-Unix; 71
+
+--B--
+"""
+    assert _top(kb, text)[0] == "local-delivery-failed"
+
+
 QMAIL_EXPIRED_HELO = """\
 Hi. This is the qmail-send program at mail.example.org.
 I'm afraid I wasn't able to deliver your message to the following addresses.

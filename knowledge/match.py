@@ -293,8 +293,10 @@ class Matcher:
         detail = (parsed.status or "").partition(".")[2]
         klass = (parsed.status or parsed.reply_code or " ")[0]
         for rule in STAGE_OVERRIDES:
-            if leader.entry.reason not in rule.wording and leader.entry.id not in rule.wording:
-                continue
+            if leader.entry.id not in rule.wording and not (
+                leader.entry.reason in rule.wording and self.default_for_reason.get(leader.entry.reason) is leader.entry
+            ):
+                continue  # a reason's rule corrects its generic wording, not a provider's exact message
             if detail.startswith("1.") and detail not in rule.details:
                 continue  # an addressing status (x.1.x) proves the wording right whatever the stage
             if (rule.commands or rule.details) and parsed.command not in rule.commands and detail not in rule.details:

@@ -35,6 +35,15 @@ def test_addressing_status_keeps_user_unknown_whatever_the_stage(kb):
     assert _top(kb, text)[1] == "userunknown"
 
 
+def test_a_provider_entry_is_not_overridden_by_the_stage(kb):
+    # Microsoft's directory-based edge blocking, reported by a gateway as answering DATA
+    text = ("-------server message\n550 5.4.1 Recipient address rejected: Access denied. AS(201806281) "
+            "[AM4PEPF00027A6C.eurprd04.prod.outlook.com]\n-------SMTP command\nDATA\n")
+    e = explain(text, kb)
+    assert e.parsed.command == "DATA"
+    assert e.matches[0].entry.id == "m365-dbeb-recipient-rejected"
+
+
 def test_user_unknown_with_a_policy_status_is_a_recipient_filter(kb):
     assert _top(kb, "550 5.7.1 550 User Unknown: anna@example.org") == ("recipient-filtered", "filtered")
     assert _top(kb, "550 5.1.1 User Unknown: anna@example.org")[1] == "userunknown"

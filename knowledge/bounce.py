@@ -89,16 +89,17 @@ _JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")  # hiragana, katakana, k
 
 
 def _decode(data: bytes) -> str:
-    """Bytes that are not UTF-8: Japanese when they decode to Japanese script, else Polish."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    """UTF-8, or ISO-2022-JP (7-bit, so also valid UTF-8: told by its escape sequences), or Japanese
+    when the bytes decode to Japanese script, else Polish."""
     if b"\x1b$B" in data or b"\x1b$@" in data:
         try:
             return data.decode("iso-2022-jp")
         except UnicodeDecodeError:
             pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
     high = sum(1 for b in data[:8192] if b > 0x7F) or 1
     for charset in JAPANESE_CHARSETS:
         try:

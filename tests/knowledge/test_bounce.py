@@ -408,7 +408,9 @@ def test_adversarial_pastes_parse(text):
 @pytest.mark.parametrize(
     ("text", "charset"),
     [("Błąd: skrzynka odbiorcy jest pełna, 552 5.2.2", "cp1250"), ("Błąd: skrzynka pełna, 552 5.2.2", "iso-8859-2"),
-     ("このメールは配信できませんでした 552 5.2.2", "shift_jis")],
+     ("このメールは配信できませんでした 552 5.2.2", "shift_jis"),
+     # 7-bit, so also valid UTF-8: told by its escape sequences
+     ("このメールは配信できませんでした 552 5.2.2", "iso-2022-jp")],
 )
 def test_non_utf8_pastes_decode_in_their_own_script(text, charset):
     p = parse(text.encode(charset))

@@ -187,6 +187,11 @@ def test_unsubscribe_request_is_feedback(kb):
     assert explain(msg, kb).matches[0].entry.reason == "feedback"
 
 
+def test_documentation_addresses_are_no_topic(kb):
+    # words nobody asks about around an example.com address: nothing to answer, not a how-to
+    assert not explain("ユーザー Neko (kijitora@example.co.jp) Domino", kb).matches
+
+
 def test_matching_is_thread_safe_and_pure(kb):
     from concurrent.futures import ThreadPoolExecutor
 

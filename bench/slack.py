@@ -164,7 +164,7 @@ FLOODS = (
 
 def detection_worst_case() -> tuple[float, float]:
     """(worst, median) milliseconds of bounce + secret detection on 200 KB adversarial pastes."""
-    from bot.detect import detect_bounce, find_secrets
+    from knowledge.detect import detect_bounce, find_secrets
 
     times = []
     for text in FLOODS:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 from bot import checkrun
-from bot.detect import detect_bounce
 from bot.messages import msg
 from bot.model import (  # noqa: F401 (re-exported: the router's vocabulary)
     COMMANDS,
@@ -28,6 +27,7 @@ from bot.model import (  # noqa: F401 (re-exported: the router's vocabulary)
 )
 from bot.settings import Settings
 from bot.store import MemoryStore, Store
+from knowledge.detect import detect_bounce
 
 log = logging.getLogger("smtpbot.router")
 

@@ -17,12 +17,12 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot import slack_events, slack_render, slackfmt
 from bot.commands import Router
-from bot.detect import find_secrets, redact
 from bot.messages import msg
 from bot.model import Request, parse
 from bot.settings import Settings
 from bot.slack_progress import CheckRun
 from bot.workers import BoundedPool
+from knowledge.detect import find_secrets, redact
 
 log = logging.getLogger("smtpbot.slack")
 

@@ -12,9 +12,9 @@ import logging
 from typing import Any
 
 from bot import slack_render, slackfmt
-from bot.detect import detect_bounce, find_secrets, redact
 from bot.messages import msg
 from bot.model import Reply, Request
+from knowledge.detect import detect_bounce, find_secrets, redact
 
 log = logging.getLogger("smtpbot.slack")
 

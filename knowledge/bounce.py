@@ -8,6 +8,7 @@ from __future__ import annotations
 import email.errors
 import re
 
+from knowledge.detect import detect_bounce
 from knowledge.dsn import DsnRecipient, MessageFacts, dsn_in_text, read_message
 from knowledge.model import Parsed, Recipient
 from knowledge.ndr import TextFacts, read_text
@@ -29,18 +30,6 @@ _DSN_FIELDS = re.compile(r"^[ \t]*(?:Final-Recipient|Original-Recipient|Action|S
 _QUESTION = re.compile(
     r"(\?\s*$|^(?:how|why|what|when|where|which|who|can|could|should|is|are|do|does|did|help|jak|dlaczego|czemu|"
     r"co|czy|gdzie|kiedy|ktory|ktora|jaki|jaka|jakie|pomocy|prosze|mam|mamy|dostaje|dostajemy|nie|nasz|nasze)\b)",
-    re.IGNORECASE,
-)
-#: words that mark a pasted bounce even without a reply code (English and Polish NDR wording)
-_BOUNCE_MARKERS = re.compile(
-    r"mailer-daemon|mail delivery (?:subsystem|system|failed)|undeliver|undelivered mail|delivery status notification|"
-    r"could not be delivered|couldn't be delivered|wasn't delivered|delivery (?:has )?failed|permanent error|"
-    r"temporary error|returned mail|failure notice|non-delivery|status=(?:bounced|deferred)|said:|"
-    r"remote server returned|smtp error|smtpexception|smtp\w*error|connection (?:timed out|refused)|"
-    r"nie (?:zosta\w+|moz\w+ by\w+) dostarcz|niedostarcz|zwrot\w* wiadomo|"
-    r"-{3,}\s*(?:failure reasons|returned message|transcript of session)|"
-    r"did not accept our requests to connect|\btimed out\b|"
-    r"following (?:recipients?|address(?:es)?)(?: or groups)?(?: had)?[^\n]{0,30}(?:failed|errors?)|failed permanently",
     re.IGNORECASE,
 )
 _AUTOREPLY_SUBJECT = re.compile(
@@ -244,11 +233,12 @@ def is_question(text: str, tf: TextFacts) -> bool:
         return False
     if tf.fmt in ("reply-line", "bare-reply", "status-line") and re.match(r"^[ \t]*[<>]*\s*[45](?:\d\d|\.\d)", stripped):
         return False
-    if _BOUNCE_MARKERS.search(stripped) and len(stripped) > 120:
+    notice = detect_bounce(stripped).is_bounce  # the same rules by which the bot answers a paste unasked
+    if notice and len(stripped) > 120:
         return False
     asking = asks(stripped)
     if tf.reply_code is None and tf.status is None:
-        return asking or not _BOUNCE_MARKERS.search(stripped)
+        return asking or not notice
     return len(stripped) < 300 and asking
 
 

@@ -74,9 +74,9 @@ class StageRule:
     """When the SMTP stage, the status or the report's action proves another cause than the
     wording (or than no wording): a bounce whose top entry is one of `wording` (entry ids, or
     reasons: then only their generic entry, since an entry made for one provider's exact message
-    already knows what that message means) is answered by the entry `becomes` when it came after one of `commands` or with a status
-    whose subject.detail is in `details` (either, when any is given), with a reply or status of
-    `reply_class` and with the report's `action` (when given)."""
+    already knows what that message means) is answered by the entry `becomes` when it came after
+    one of `commands` or with a status whose subject.detail is in `details` (either, when any is
+    given), with a reply or status of `reply_class` and with the report's `action` (when given)."""
 
     wording: frozenset[str]
     becomes: str

@@ -328,6 +328,19 @@ def test_question_is_not_a_bounce():
     assert parse("550 5.7.1 Relay access denied").input_kind == "text"
 
 
+@pytest.mark.parametrize(("text", "pasted"), [
+    ("Undelivered Mail Returned to Sender\nThis is the mail system at host mail.example.org.", True),
+    ("Niedostarczalne: raport o niedostarczeniu wiadomosci do anna@example.pl", True),
+    ("why do our mails get returned to sender", False),
+    ("we keep getting bounces from gmail since monday", False),
+])
+def test_a_notice_without_a_reply_code_is_told_from_a_question_by_the_bots_own_rules(text, pasted):
+    from knowledge.detect import detect_bounce
+
+    assert (parse(text).input_kind != "question") is pasted
+    assert detect_bounce(text).is_bounce is pasted
+
+
 def test_japanese_charset_paste_decodes():
     text = "このメールは配信できませんでした。\n550 5.1.1 User unknown".encode("shift_jis")
     p = parse(text)

@@ -26,6 +26,7 @@ from tests.servers.smtp import (
     scripted_server,
 )
 
+
 def test_good_server_passes_every_check(servers: ServerThread, pki: PKI, opts: CheckOptions) -> None:
     port = aiosmtpd_server(servers, pki.context(MX))
     got = mx(opts, port, relay_test=True)

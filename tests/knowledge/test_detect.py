@@ -1,6 +1,6 @@
 """Bounce detection: >= 95 % on the paste sets, 0 % false positives on ordinary chat; secrets.
 
-The figures are printed (run with -s): `pytest tests/bot/test_detect.py -s -k figures`.
+The figures are printed (run with -s): `pytest tests/knowledge/test_detect.py -s -k figures`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.detect import detect_bounce, find_secrets, redact
+from knowledge.detect import detect_bounce, find_secrets, redact
 from tests.conftest import CORPUS, SHARED
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -1,8 +1,9 @@
-"""Does a chat message look like a pasted bounce? Does it carry a secret? Rules in detect.yml.
+"""Does a text look like a pasted bounce? Does it carry a secret? Rules in detect.yml.
 
 The bot answers pasted bounces unasked, so a false positive is a bot talking over people in an
 incident channel: detection adds weighted signals and needs wording only bounces use, or several
-weaker signals together. Secrets are found so the bot can warn and never echo them.
+weaker signals together. The parser asks the same question to tell a pasted notice from a chat
+question. Secrets are found so the bot can warn and never echo them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""DMARC checks (RFC 7489, DMARCbis): dmarc.present, dmarc.syntax, dmarc.policy, dmarc.reporting."""
+"""DMARC checks (RFC 7489 and RFC 9989, "DMARCbis"): dmarc.present, dmarc.syntax, dmarc.policy, dmarc.reporting."""
 
 from __future__ import annotations
 
@@ -130,9 +130,9 @@ def _syntax(subject: str, rec: DmarcRecord) -> Finding:
         )
     if rec.valid_7489 != rec.valid_bis:
         good, bad, why = (
-            ("RFC 7489", "DMARCbis", rec.bis_errors)
+            ("RFC 7489", "RFC 9989", rec.bis_errors)
             if rec.valid_7489
-            else ("DMARCbis", "RFC 7489", rec.strict_errors)
+            else ("RFC 9989", "RFC 7489", rec.strict_errors)
         )
         return Finding(
             "dmarc.syntax",
@@ -167,11 +167,11 @@ def _policy(subject: str, rec: DmarcRecord, inherited: bool) -> Finding:
             (
                 Status.INFO,
                 f"pct={pct}: RFC 7489 receivers apply the policy to {pct}% of failing mail; "
-                "DMARCbis removed pct",
+                "RFC 9989 (DMARCbis) removed pct",
             )
         )
     if tags.get("t", "n").lower() == "y":
-        notes.append((Status.INFO, "t=y (DMARCbis test mode): receivers apply one level weaker"))
+        notes.append((Status.INFO, "t=y (RFC 9989 test mode): receivers apply one level weaker"))
     status = max((s for s, _ in notes), key=_rank, default=Status.PASS)
     summary = f"p={p}" + (f", sp={sp}" if "sp" in tags else "") + (f", np={np}" if "np" in tags else "")
     if notes:

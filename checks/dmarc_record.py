@@ -1,4 +1,4 @@
-"""DMARC record parsing under both readings receivers use: RFC 7489 and DMARCbis.
+"""DMARC record parsing under both readings receivers use: RFC 7489 and RFC 9989 (DMARCbis, May 2026).
 
 RFC 7489 receivers (OpenDMARC, mox) reject bad `adkim`/`aspf`/`pct`/`ri`/`rf` values and want
 `p` right after `v`, but keep a record with a bad or missing `p`/`sp` as `p=none` when `rua` is
@@ -89,7 +89,7 @@ def _uri_problems(values: str, tag: str) -> tuple[list[str], list[str], list[str
             bis.append(f"{tag}: {uri!r} is not a DMARC URI")
             continue
         if bang:
-            warn.append(f"{tag}: size limit in {uri!r} is obsolete in DMARCbis")
+            warn.append(f"{tag}: size limit in {uri!r} is obsolete in RFC 9989")
         scheme, rest = bis_match.group(1).lower(), bis_match.group(2)
         if scheme != "mailto":
             warn.append(f"{tag}: {uri!r}: receivers only send reports to mailto: URIs")
@@ -103,7 +103,7 @@ def _check_values(tags: dict[str, str], rec: DmarcRecord) -> None:
     for name in ("adkim", "aspf"):
         if name in tags and tags[name].lower() not in ("r", "s"):
             rec.strict_errors.append(f"{name}={tags[name]!r} is not r or s")
-            rec.warnings.append(f"{name}={tags[name]!r} is not r or s; DMARCbis receivers use the default r")
+            rec.warnings.append(f"{name}={tags[name]!r} is not r or s; RFC 9989 receivers use the default r")
     if "pct" in tags and not (re.fullmatch(r"\d{1,3}", tags["pct"]) and int(tags["pct"]) <= 100):
         rec.strict_errors.append(f"pct={tags['pct']!r} is not 0-100")
     if "ri" in tags and not (re.fullmatch(r"\d{1,10}", tags["ri"]) and int(tags["ri"]) < 2**32):
@@ -119,7 +119,7 @@ def _check_values(tags: dict[str, str], rec: DmarcRecord) -> None:
             rec.bis_errors.append(f"{name}={tags[name]!r} is not one of {', '.join(allowed)}")
     for name in REMOVED:
         if name in tags:
-            rec.warnings.append(f"`{name}` is removed in DMARCbis; RFC 7489 receivers still apply it")
+            rec.warnings.append(f"`{name}` is removed in RFC 9989; RFC 7489 receivers still apply it")
             if not tags[name]:
                 rec.bis_errors.append(f"{name}= is empty")
     for name in ("rua", "ruf"):
@@ -148,7 +148,7 @@ def _policies(pairs: list[tuple[str, str]], tags: dict[str, str], rec: DmarcReco
     rec.strict_p = "none" if broken else p
     if "p" not in tags:
         rec.bis_p = "none"
-        rec.warnings.append("p is missing: DMARCbis reads it as p=none; RFC 7489 needs it")
+        rec.warnings.append("p is missing: RFC 9989 reads it as p=none; RFC 7489 needs it")
     elif p in POLICIES:
         rec.bis_p = p
     else:

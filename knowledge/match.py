@@ -20,7 +20,7 @@ from rapidfuzz import fuzz, process
 from knowledge.load import KnowledgeBase
 from knowledge.model import Entry, Match, Parsed
 from knowledge.prefilter import compile_pattern
-from knowledge.reasons import ABSORBING, STAGE_OVERRIDES, YIELDING, rank
+from knowledge.reasons import ABSORBING, LASTING_CAUSES, STAGE_OVERRIDES, YIELDING, rank
 from knowledge.text import fold, squash
 
 #: how much a hit in the subject/body excerpt counts against one in the diagnostic itself
@@ -274,7 +274,7 @@ class Matcher:
         if not ranked:
             return ranked
         for absorbing, (bar, absorbs) in ABSORBING.items():
-            if ranked[0].entry.reason in absorbs:
+            if ranked[0].entry.reason in absorbs and ranked[0].entry.id not in LASTING_CAUSES:
                 for i, m in enumerate(ranked[1:], 1):
                     if m.entry.reason == absorbing and m.score >= bar:
                         return [m, *ranked[:i], *ranked[i + 1:]]
@@ -283,7 +283,8 @@ class Matcher:
         bar, not_causes = YIELDING[ranked[0].entry.reason]
         for i, m in enumerate(ranked[1:], 1):
             reason = m.entry.reason
-            if reason and reason not in not_causes and reason != ranked[0].entry.reason and m.score >= bar:
+            cause = reason not in not_causes or m.entry.id in LASTING_CAUSES
+            if reason and cause and reason != ranked[0].entry.reason and m.score >= bar:
                 return [m, *ranked[:i], *ranked[i + 1:]]
         return ranked
 

@@ -87,9 +87,10 @@ class StageRule:
     why: str = ""
 
 
-#: A "user unknown" given in reply to DATA, with the generic mailbox status x.2.0 or with a policy
-#: status x.7.x, comes from a recipient-side filter: the mailbox was accepted at RCPT time, or the
-#: receiver's policy refused and only words it as unknown (sisimai's Filtered rule).
+#: A "user unknown" given in reply to DATA or with the generic mailbox status x.2.0 comes from a
+#: recipient-side filter: the mailbox was accepted at RCPT time (sisimai's Filtered rule). A policy
+#: status (x.7.1) proves nothing: gateways send it for plain invalid recipients (Proofpoint "550 5.7.1
+#: User email address is marked as invalid", Trend Micro "554 5.7.1 ... Invalid-Recipient").
 #: An addressing status keeps the wording's reason, except x.1.6, which says the mailbox moved.
 #: (Providers send x.2.1 with "user unknown" for plain missing mailboxes, so x.2.1 is no evidence
 #: of a suspended one.)
@@ -100,7 +101,7 @@ class StageRule:
 #: queue lifetime ran out).
 STAGE_OVERRIDES: tuple[StageRule, ...] = (
     StageRule(frozenset({"userunknown"}), "recipient-filtered", commands=frozenset({"DATA"}),
-              details=frozenset({"2.0", "7.0", "7.1"})),
+              details=frozenset({"2.0"})),
     StageRule(frozenset({"userunknown"}), "mailbox-moved", details=frozenset({"1.6"})),
     StageRule(frozenset({"onhold"}), "host-rejected", commands=frozenset({"CONN"}), reply_class="5"),
     StageRule(frozenset({"connection-timeout", "connection-refused"}), "delivery-expired", reply_class="4",
@@ -122,6 +123,11 @@ YIELDING: dict[str, tuple[float, frozenset[str]]] = {
 #: ...and the other way round: when a transient reason leads but the text also says the sending
 #: MTA gave up retrying, the bounce is about the give-up (reason -> the evidence it needs).
 ABSORBING: dict[str, tuple[float, frozenset[str]]] = {"expired": (0.5, TRANSIENT - {"onhold", "undefined"})}
+
+#: Transient causes that still name what to fix after the retries ran out: a destination whose DNS
+#: kept failing for days needs its DNS fixed (Exchange says so itself: "550 5.4.312 Message expired,
+#: DNS query failed"). A give-up neither absorbs these entries nor stays above them.
+LASTING_CAUSES: frozenset[str] = frozenset({"dns-lookup-failure"})
 
 #: Reasons whose cause lives at the recipient's domain: live checks should look at that domain
 #: (its MX, null MX, DNS), not at the sender's.

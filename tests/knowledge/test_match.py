@@ -44,9 +44,22 @@ def test_a_provider_entry_is_not_overridden_by_the_stage(kb):
     assert e.matches[0].entry.id == "m365-dbeb-recipient-rejected"
 
 
-def test_user_unknown_with_a_policy_status_is_a_recipient_filter(kb):
-    assert _top(kb, "550 5.7.1 550 User Unknown: anna@example.org") == ("recipient-filtered", "filtered")
-    assert _top(kb, "550 5.1.1 User Unknown: anna@example.org")[1] == "userunknown"
+def test_user_unknown_with_a_policy_status_stays_user_unknown(kb):
+    # security gateways answer plain invalid recipients with 5.7.1 (Proofpoint, Trend Micro)
+    assert _top(kb, "550 5.7.1 User email address is marked as invalid")[0] == "user-unknown"
+    assert _top(kb, "554 5.7.1 <anna@example.org>: Recipient address rejected: Invalid-Recipient")[0] == "user-unknown"
+
+
+def test_a_give_up_after_dns_failures_is_about_the_dns(kb):
+    # the cause outlived the retries and says what to fix (Exchange writes it in one line)
+    assert _top(kb, "550 5.4.312 Message expired, DNS query failed")[0] == "dns-lookup-failure"
+    sendmail = ("   ----- The following addresses had permanent fatal errors -----\n<ewa@example.co.jp>\n"
+                "   ----- Transcript of session follows -----\n<ewa@example.co.jp>... Deferred: Name server: "
+                "example.co.jp.: host name lookup failure\nMessage could not be delivered for 5 days\n"
+                "Message will be deleted from queue\n")
+    assert _top(kb, sendmail)[0] == "dns-lookup-failure"
+    assert _top(kb, sendmail.replace("Name server: example.co.jp.: host name lookup failure",
+                                     "Connection timed out with mx.example.co.jp."))[0] == "delivery-expired"
 
 
 def test_user_unknown_with_the_moved_status_is_a_moved_mailbox(kb):

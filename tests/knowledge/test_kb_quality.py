@@ -10,7 +10,7 @@ import yaml
 
 from knowledge.explain import explain
 from knowledge.text import fold
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, SHARED
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 REQUIRED = {
@@ -145,6 +145,10 @@ def _top(rows: list[dict], key: str, kb, n: int) -> float:
 # bench/explain.py prints the figures and the confusion of the misses).
 QUESTION_TOP1, QUESTION_TOP3, PASTE_TOP1 = 0.85, 0.95, 0.90
 CORPUS_RAW, CORPUS_PASTE = 0.90, 0.85
+#: provider-bounces.md files texts under its own fixed category list (no failedstarttls,
+#: notcompliantrfc or filtered; delay warnings under onhold), so full agreement is not the goal:
+#: the floor keeps the patterns from drifting away from the wording they were written from
+REFERENCE_FLOOR = 0.85
 
 
 def test_question_set_accuracy(kb):
@@ -170,3 +174,14 @@ def test_corpus_reason_accuracy(kb, corpus_index, variant, bar):
         hits += bool(got) and got[0].entry.reason == row["reason"]
     print(f"{variant}: top-1 reason {hits}/{len(corpus_index)}")
     assert hits / len(corpus_index) >= bar
+
+
+def test_provider_reference_wording_keeps_its_reason(kb):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_quality", Path(__file__).parents[2] / "bench" / "quality.py")
+    quality = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(quality)
+    r = quality.reference(kb, SHARED / "ref" / "provider-bounces.md")
+    print(f"reference: {r['hits']}/{r['n']}")
+    assert r["n"] >= 300 and r["hits"] / r["n"] >= REFERENCE_FLOOR

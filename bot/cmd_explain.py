@@ -34,15 +34,27 @@ def _read(arg: str, env) -> tuple[str, bytes]:
         stream = getattr(env.stdin, "buffer", None)
         data = stream.read(MAX_INPUT_BYTES + 1) if stream else env.stdin.read(MAX_INPUT_BYTES + 1).encode()
         return "<stdin>", data
-    path = Path(arg)
-    if path.is_file():
-        with path.open("rb") as fh:
+    kind = _path_kind(arg)
+    if kind == "file":
+        with Path(arg).open("rb") as fh:
             return arg, fh.read(MAX_INPUT_BYTES + 1)
-    if path.exists():
+    if kind == "other":
         raise BadInput("not a regular file")
     if _looks_like_path(arg):
         raise BadInput("no such file")
     return "<argument>", arg.encode("utf-8")
+
+
+def _path_kind(arg: str) -> str | None:
+    """"file", "other" (a directory, a device...) or None: pasted text is no path, even when the OS
+    cannot say so without an error (a name too long, a NUL byte)."""
+    try:
+        path = Path(arg)
+        if path.is_file():
+            return "file"
+        return "other" if path.exists() else None
+    except (OSError, ValueError):
+        return None
 
 
 def _looks_like_path(arg: str) -> bool:
@@ -56,7 +68,7 @@ def run(args: argparse.Namespace, env) -> int:
         env.error("--top must be between 1 and 20")
         return 2
     inputs = args.inputs or ["-"]
-    if len(inputs) > 1 and not any(Path(a).exists() or a == "-" or _looks_like_path(a) for a in inputs):
+    if len(inputs) > 1 and not any(_path_kind(a) or a == "-" or _looks_like_path(a) for a in inputs):
         # several words and no file among them: one question or reply line typed on the command line
         inputs = [" ".join(inputs)]
     if inputs == ["-"] and env.stdin_isatty:

@@ -98,3 +98,13 @@ def test_mistyped_file_names_are_errors_and_json_lines_stay_aligned(cli, tmp_pat
     assert r.exit_status == 2 and len(lines) == 2 and lines[1] == {"file": str(tmp_path / "gone.eml"), "error": "no such file"}
     directory = cli("explain", str(tmp_path))
     assert directory.exit_status == 2 and directory.stderr.count(str(tmp_path)) == 1
+
+
+def test_a_long_pasted_argument_is_text_not_a_path(cli):
+    # a multi-line paste longer than a file name may be (ENAMETOOLONG) used to end in an error
+    paste = ("SMTP error from remote mail server after RCPT TO:<a@example.de>:\n"
+             + "550-Sent:     RCPT TO:<noreply@example.com>\n" * 8 + "550 5.1.1 User unknown")
+    r = cli("explain", "--json", paste)
+    assert r.exit_status == 0 and r.json["matches"][0]["id"] == "user-unknown"
+    nul = cli("explain", "--json", "550 5.1.1 user\x00 unknown")
+    assert "Traceback" not in nul.stderr

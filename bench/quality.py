@@ -1,4 +1,4 @@
-"""Knowledge-base quality figures: question set, paste set, and the provider reference table.
+"""Knowledge-base quality figures: question, paste and MTA-bounce sets, and the provider reference table.
 
 Run: python bench/quality.py [--misses] [--reference PATH]
 
@@ -56,6 +56,19 @@ def pastes(kb, path: Path) -> dict:
     return {"n": len(rows), "top1": top1, "misses": misses}
 
 
+def mta_bounces(kb, path: Path) -> dict:
+    rows = yaml.safe_load(path.read_text(encoding="utf-8"))
+    top1, misses = 0, []
+    for row in rows:
+        got = explain(row["text"], kb, top=1).matches
+        reason = got[0].entry.reason if got else None
+        if reason == row["reason"]:
+            top1 += 1
+        else:
+            misses.append((row["source"], row["reason"], reason, got[0].entry.id if got else None))
+    return {"n": len(rows), "top1": top1, "misses": misses}
+
+
 DEFAULT_REFERENCE = ROOT.parent / "shared" / "ref" / "provider-bounces.md"
 _QUOTED = re.compile(r'"([^"]+)"')
 
@@ -99,6 +112,8 @@ def main() -> int:
     p = pastes(kb, ROOT / "tests" / "data" / "pastes.yaml")
     print(f"questions: {q['n']} ({q['langs']}): top-1 {q['top1'] / q['n']:.1%}, top-3 {q['top3'] / q['n']:.1%}")
     print(f"pastes:    {p['n']}: top-1 {p['top1'] / p['n']:.1%}")
+    m = mta_bounces(kb, ROOT / "tests" / "data" / "mta_bounces.yaml")
+    print(f"mta set:   {m['n']}: top-1 reason {m['top1'] / m['n']:.1%}")
     r = reference(kb, args.reference) if args.reference.exists() else None
     if r:
         conf = Counter((want, got) for _p, want, got, _id, _t in r["misses"])
@@ -109,6 +124,8 @@ def main() -> int:
             print(f"  Q {want:28} got {got}  <- {text}")
         for src, want, got in p["misses"]:
             print(f"  P {want:28} got {got}  <- {src}")
+        for src, want, got, entry in m["misses"]:
+            print(f"  M {want:15} got {got!s:15} {entry!s:28} <- {src}")
         for provider, want, got, entry, text in r["misses"] if r else ():
             print(f"  R {want:15} got {got!s:15} {entry!s:28} <- {provider}: {text}")
     return 0

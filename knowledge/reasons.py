@@ -94,6 +94,7 @@ class StageRule:
 #: An addressing status keeps the wording's reason, except x.1.6, which says the mailbox moved.
 #: (Providers send x.2.1 with "user unknown" for plain missing mailboxes, so x.2.1 is no evidence
 #: of a suspended one.)
+#: "Unknown"/"does not exist" in reply to MAIL FROM is about the sender's address or domain.
 #: A permanent refusal at the initial connection, before any command, with no words we know, is
 #: the receiver refusing the connecting host (RFC 5321 section 3.1: a 554 greeting).
 #: A final failure whose last attempt was a transient connection failure is the sending MTA giving
@@ -103,6 +104,7 @@ STAGE_OVERRIDES: tuple[StageRule, ...] = (
     StageRule(frozenset({"userunknown"}), "recipient-filtered", commands=frozenset({"DATA"}),
               details=frozenset({"2.0"})),
     StageRule(frozenset({"userunknown"}), "mailbox-moved", details=frozenset({"1.6"})),
+    StageRule(frozenset({"userunknown", "hostunknown"}), "sender-address-rejected", commands=frozenset({"MAIL"})),
     StageRule(frozenset({"onhold"}), "host-rejected", commands=frozenset({"CONN"}), reply_class="5"),
     StageRule(frozenset({"connection-timeout", "connection-refused"}), "delivery-expired", reply_class="4",
               action="failed", why="a final failure after transient errors: retries ran out"),
@@ -124,10 +126,12 @@ YIELDING: dict[str, tuple[float, frozenset[str]]] = {
 #: MTA gave up retrying, the bounce is about the give-up (reason -> the evidence it needs).
 ABSORBING: dict[str, tuple[float, frozenset[str]]] = {"expired": (0.5, TRANSIENT - {"onhold", "undefined"})}
 
-#: Transient causes that still name what to fix after the retries ran out: a destination whose DNS
-#: kept failing for days needs its DNS fixed (Exchange says so itself: "550 5.4.312 Message expired,
-#: DNS query failed"). A give-up neither absorbs these entries nor stays above them.
-LASTING_CAUSES: frozenset[str] = frozenset({"dns-lookup-failure"})
+#: Transient causes that still name what to fix after the retries ran out, and that retrying rarely
+#: fixes: a destination whose DNS kept failing for days needs its DNS fixed (Exchange says so itself:
+#: "550 5.4.312 Message expired, DNS query failed"); no route to the host is a routing or firewall
+#: problem (typically IPv6 without connectivity). A give-up or delay notice neither absorbs these
+#: entries nor stays above them.
+LASTING_CAUSES: frozenset[str] = frozenset({"dns-lookup-failure", "network-unreachable"})
 
 #: Reasons whose cause lives at the recipient's domain: live checks should look at that domain
 #: (its MX, null MX, DNS), not at the sender's.

@@ -149,6 +149,7 @@ CORPUS_RAW, CORPUS_PASTE = 0.90, 0.85
 #: notcompliantrfc or filtered; delay warnings under onhold), so full agreement is not the goal:
 #: the floor keeps the patterns from drifting away from the wording they were written from
 REFERENCE_FLOOR = 0.85
+MTA_BOUNCES_TOP1 = 0.85
 
 
 def test_question_set_accuracy(kb):
@@ -185,3 +186,21 @@ def test_provider_reference_wording_keeps_its_reason(kb):
     r = quality.reference(kb, SHARED / "ref" / "provider-bounces.md")
     print(f"reference: {r['hits']}/{r['n']}")
     assert r["n"] >= 300 and r["hits"] / r["n"] >= REFERENCE_FLOOR
+
+
+def test_eval_bounces_are_not_copied_from_the_base(kb):
+    examples = {" ".join(fold(x).split()) for e in kb.entries.values() for x in e.examples}
+    texts = [row["text"] for row in _load("mta_bounces.yaml")] + [row["text"] for row in _load("pastes.yaml")]
+    copied = [t for t in texts if " ".join(fold(t).split()) in examples]
+    assert not copied, f"eval bounces copied verbatim from the base's examples: {copied}"
+
+
+def test_mta_bounce_set_reason_accuracy(kb):
+    rows = _load("mta_bounces.yaml")
+    assert len(rows) >= 100
+    hits = 0
+    for row in rows:
+        got = explain(row["text"], kb).matches
+        hits += bool(got) and got[0].entry.reason == row["reason"]
+    print(f"mta bounces: top-1 reason {hits}/{len(rows)}")
+    assert hits / len(rows) >= MTA_BOUNCES_TOP1

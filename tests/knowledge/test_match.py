@@ -139,6 +139,31 @@ Diagnostic-Code: X-Unix; 71
     assert _top(kb, text)[0] == "local-delivery-failed"
 
 
+def test_unknown_in_reply_to_mail_from_is_about_the_sender(kb):
+    text = ("<ola@example.jp>: host mx.example.jp[192.0.2.3] said: 553 shop.example.net does not exist "
+            "(in reply to MAIL FROM command)")
+    assert _top(kb, text) == ("sender-address-rejected", "rejected")
+    assert _top(kb, text.replace("MAIL FROM", "RCPT TO"))[1] == "hostunknown"
+
+
+def test_a_domain_that_does_not_exist_is_no_dns_failure(kb):
+    gmail = "DNS Error: 27622991 DNS type 'mx' lookup of example.org responded with code NXDOMAIN"
+    assert _top(kb, gmail)[0] == "host-unknown"
+    assert _top(kb, gmail.replace("NXDOMAIN", "SERVFAIL"))[0] == "dns-lookup-failure"
+    postfix = "<a@example.org>: Name service error for name=example.org type=MX: Host not found"
+    assert _top(kb, postfix)[0] == "host-unknown"
+    assert _top(kb, postfix + ", try again")[0] == "dns-lookup-failure"
+
+
+def test_no_route_to_the_host_outranks_the_delay_notice(kb):
+    warning = ("This is the mail system at host mail.example.org.\n# THIS IS A WARNING ONLY.  YOU DO NOT NEED "
+               "TO RESEND YOUR MESSAGE. #\nYour message could not be delivered for more than 4 hour(s).\n"
+               "It will be retried until it is 5 day(s) old.\n<a@example.com>: connect to "
+               "mx.example.com[2001:db8::25]:25: {error}\n")
+    assert _top(kb, warning.format(error="Network is unreachable"))[0] == "network-unreachable"
+    assert _top(kb, warning.format(error="Connection timed out"))[0] == "delivery-delayed"
+
+
 QMAIL_EXPIRED_HELO = """\
 Hi. This is the qmail-send program at mail.example.org.
 I'm afraid I wasn't able to deliver your message to the following addresses.

@@ -1,7 +1,8 @@
 """Benchmark and accuracy of `smtpbot explain` over the public bounce corpus, with Sisimai beside it.
 
 Run: python bench/explain.py [--corpus DIR] [--no-sisimai] [--misses]
-Prints: start-up time, emails/s (raw and paste), p50/p99 latency, p99 for a 100 kB input, peak RSS,
+Prints: start-up time, emails/s (raw and paste), p50/p99 latency, p99 for a 100 kB input, the worst
+of 100 kB adversarial pastes, peak RSS,
 top-1 reason accuracy (raw, paste), reply-code/status extraction, the confusion of the misses, and
 Sisimai 4.25's throughput over the same files (Debian's libsisimai-perl) with the ratio.
 """
@@ -81,8 +82,24 @@ def evaluate(corpus: Path) -> dict:
         lat.append(time.perf_counter() - t)
     out["big_p99_ms"] = percentile(lat, 99) * 1000
     out["big_kb"] = len(big) // 1024
+    times = []
+    for unit in ADVERSARIAL:
+        text = "550 5.1.1 User unknown\n" + unit * (100 * 1024 // len(unit))
+        t = time.perf_counter()
+        explain(text, kb)
+        times.append((time.perf_counter() - t, unit))
+    out["adversarial"] = (percentile([d for d, _ in times], 50) * 1000, max(times))
     out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
+
+
+#: units repeated to 100 kB: runs that make a careless regex backtrack (an address pattern facing
+#: "a@a@a@...", a line-start pattern facing blank-line floods, reply codes with no text...)
+ADVERSARIAL: tuple[str, ...] = (
+    "a@", "<" + "a@" * 50, "a@b.c...Deferred:", "x@y.z: ", "<a@b.cc>...", "550 ", "550-", "5.1.1 ", "<<< 550 ", "550: 5.1.1 ",
+    " \n", "\n", "a_", "0123456789abcdef", "host a.b [192.0.2.1] said: ", "a@b.cc Error, ERROR_CODE :421\n",
+    "Diagnostic-Code: smtp; 550 x\n", "-----SMTP command\n", "in reply to RCPT TO command ", "dns error: ",
+)
 
 
 def _big_input(corpus: Path, index: list[dict]) -> bytes:
@@ -139,6 +156,9 @@ def main() -> int:
         print(f"{v:5}: {r['n']} inputs, {s['per_s']:.0f}/s, p50 {s['p50_ms']:.2f} ms, p99 {s['p99_ms']:.2f} ms, "
               f"top-1 reason {s['hits']}/{r['n']} = {s['accuracy']:.1%}")
     print(f"100 kB input: p99 {r['big_p99_ms']:.2f} ms ({r['big_kb']} kB)")
+    median, (worst, unit) = r["adversarial"]
+    print(f"100 kB adversarial pastes ({len(ADVERSARIAL)}): median {median:.0f} ms, "
+          f"worst {worst * 1000:.0f} ms ({unit!r} repeated)")
     (c_ok, c_n), (s_ok, s_n) = r["reply_code"], r["status"]
     print(f"reply code extracted: {c_ok}/{c_n} = {c_ok / c_n:.1%}")
     print(f"status extracted:     {s_ok}/{s_n} = {s_ok / s_n:.1%} (Sisimai pseudo codes x.0.9xx excluded)")

@@ -35,10 +35,11 @@ FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("gmail-response", r"(?:response from the remote server was|error that the other server returned was|"
                            r"server returned the following error|remote server (?:replied|responded)):?\s*(?P<diag>.+)$"),
         ("transcript", r"^[ \t]*<<<\s*(?P<diag>[45]\d\d\b.+)$"),
-        ("rcpt-then-reason", r"^<(?P<rcpt>[^>\s]+@[^>\s]+)>:\s*\n\s*(?P<diag>[A-Za-z].{8,})$"),
-        ("zoho", r"^[ \t]*(?P<rcpt>\S+@\S+)\s+[\w ]{0,40}?,\s*ERROR_CODE\s*:\s*(?P<code>[245]\d\d),\s*ERROR_CODE\s*:[\s,]*"
-                 r"\s*(?P<diag>.+)$"),
-        ("sendmail-deferred", r"^[ \t]*<?(?P<rcpt>[^<>\s]+@[^<>\s]+)>?\.\.\.\s*(?P<action>Deferred):\s*(?P<diag>.+)$"),
+        ("rcpt-then-reason", rf"^<(?P<rcpt>{ADDRESS_PATTERN})>:[ \t]*\n\s*(?P<diag>[A-Za-z].{{8,}})$"),
+        ("zoho", rf"^[ \t]*(?P<rcpt>{ADDRESS_PATTERN})[ \t]+[\w ]{{0,40}}?,[ \t]*ERROR_CODE[ \t]*:[ \t]*(?P<code>[245]\d\d),"
+                 r"[ \t]*ERROR_CODE[ \t]*:[ \t,]*(?P<diag>.+)$"),
+        ("sendmail-deferred", rf"^[ \t]*<?(?P<rcpt>{ADDRESS_PATTERN})>?\.\.\.[ \t]*(?P<action>Deferred):[ \t]*"
+                              r"(?P<diag>.+)$"),
         ("rcpt-colon-reason", rf"^[ \t]*<?(?P<rcpt>{ADDRESS_PATTERN})>?:[ \t]+(?P<diag>[A-Za-z][^\n]{{8,}})$"),
         ("smtplib", r"\((?P<code>[45]\d\d),\s*b?['\"](?P<diag>[\s\S]+?)['\"]\)"),
         ("phpmailer", r"SMTP (?:ERROR|Error):\s*(?:\w+ command failed:\s*)?(?P<diag>.+)$"),

@@ -410,8 +410,12 @@ def test_broken_header_charset_and_status_values_do_not_crash():
         "x" + "\n" * 200000,
         "a_" * 20000,
         "550-" * 20000 + " does not exist",
+        "a@" * 50000,
+        "a@b.c...Deferred:" * 6000,
+        "<" + "a@" * 50000,
     ],
-    ids=["long-word-run", "blank-lines", "newlines", "underscores", "repeated-codes"],
+    ids=["long-word-run", "blank-lines", "newlines", "underscores", "repeated-codes", "at-signs", "deferred-runs",
+         "bracketed-at-signs"],
 )
 def test_adversarial_pastes_parse(text):
     """Inputs that made address and line regexes quadratic; bench/explain.py times them."""

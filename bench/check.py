@@ -156,6 +156,31 @@ def dead_nameserver(timeout: float) -> bool:
     return ok
 
 
+def hostile_records() -> None:
+    """Parse times of 60 kB records padded by a hostile domain owner (published records are input
+    smtpbot does not control; a quadratic regex there stalls a check's worker)."""
+    from checks import dmarc_record, mta_sts_policy, spf_record
+
+    n = 60_000
+    cases = {
+        "DMARC rua with 30k labels": lambda: dmarc_record.parse(
+            "v=DMARC1; p=none; rua=mailto:x@" + "a." * (n // 2) + "!"),
+        "DMARC padded with blanks": lambda: dmarc_record.parse(
+            "v=DMARC1; p=none; rua=mailto:a@b.c" + " \t" * (n // 2) + "x"),
+        "MTA-STS mx with 30k labels": lambda: mta_sts_policy.parse_policy(
+            "version: STSv1\nmx: " + "a." * (n // 2) + "!\n"),
+        "SPF with 5k ip4 terms": lambda: spf_record.parse("v=spf1 " + "ip4:192.0.2.1 " * (n // 14) + "-all"),
+    }
+    print("\n-- hostile published records (60 kB), parse time --")
+    for name, parse in cases.items():
+        t = time.perf_counter()
+        try:
+            parse()
+        except Exception:  # noqa: BLE001 - a syntax error is an answer too; the time is what is measured
+            pass
+        print(f"  {name:32} {(time.perf_counter() - t) * 1000:8.1f} ms")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--timeout", type=float, default=1.0, help="per-operation timeout for both tools (s)")
@@ -179,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         for domain in args.domain or ["good.test", "lookups.test"]:
             compare(domain, latency, args.runs, args.timeout, zone)
     dead_ok = dead_nameserver(args.timeout)
+    hostile_records()
     print("\n-- SMTP/TLS: a domain with 3 MX addresses, one silent (bench/check_smtp.py) --")
     from bench import check_smtp
 

@@ -92,7 +92,7 @@ def check_domain_spec(spec: str) -> None:
     body = spec[:-1] if spec.endswith(".") else spec
     head, dot, top = body.rpartition(".")
     if not dot or not _TOPLABEL.fullmatch(top) or head.endswith("."):
-        raise SpfSyntaxError(f"domain {spec!r} does not end in a valid top label")
+        raise SpfSyntaxError(f"domain {spec[:80]!r} does not end in a valid top label")
 
 
 def _cidr(arg: str, term: str) -> tuple[str, int | None, int | None]:

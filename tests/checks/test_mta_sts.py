@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from checks.model import CheckOptions, Status
-from checks.mta_sts_policy import is_record, mx_matches, parse_sts_record, parse_tlsrpt_record
+from checks.mta_sts_policy import is_record, mx_matches, parse_policy, parse_sts_record, parse_tlsrpt_record
 from checks.report import run_check
 from tests.checks.conftest import Lab
 from tests.servers.dns import DnsServer
@@ -152,3 +152,14 @@ def test_policy_corpus_over_https(entry: dict, corpus_lab: tuple[DnsServer, Http
         assert policy[0].status in (Status.PASS, Status.WARN), policy[0]
     else:
         assert policy[0].status is Status.FAIL, policy[0]
+
+
+@pytest.mark.parametrize("body", [
+    "version: STSv1\nmode: enforce\nmx: " + " \t" * 30000 + "x\nmax_age: 86400\n",
+    "version: STSv1\nmode: enforce\nmx: " + "a-" * 30000 + ".com!\nmax_age: 86400\n",
+    "version: STSv1\nmode: enforce\nmx: " + "a." * 30000 + "!\nmax_age: 86400\n",
+], ids=["blank-run", "hyphen-run", "label-run"])
+def test_policies_a_domain_owner_pads_parse_in_linear_time(body):
+    policy = parse_policy(body)
+    assert policy.mode == "enforce" and len(policy.mx) == 1
+    assert policy.errors and len(policy.errors[0]) < 200

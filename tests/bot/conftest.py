@@ -54,6 +54,24 @@ class Running:
     def interactive(self, payload: dict[str, Any]) -> Any:
         return signed_post(self.url, interactive_body(payload), SECRET, "application/x-www-form-urlencoded")
 
+    def button(self, action_id: str, value: str) -> Any:
+        """Click a button of the explanation posted at 1700000005.000100 in thread 1700000000.000001."""
+        return self.interactive({
+            "type": "block_actions",
+            "user": {"id": "U1"},
+            "team": {"id": "T1"},
+            "api_app_id": "A1",
+            "channel": {"id": "C1"},
+            "container": {"type": "message", "channel_id": "C1", "message_ts": "1.5"},
+            "message": {"ts": "1700000005.000100", "thread_ts": "1700000000.000001", "text": "x"},
+            "response_url": self.stub.response_url("act"),
+            "trigger_id": "t",
+            "actions": [
+                {"action_id": action_id, "block_id": "explain_actions", "type": "button", "value": value,
+                 "action_ts": "1"}
+            ],
+        })
+
 
 class _Closer:
     """Adapts ServerThread to the (server.close(), thread.join()) pair the tests call."""

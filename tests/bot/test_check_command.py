@@ -148,27 +148,7 @@ def test_acks_stay_fast_while_checks_run(checking):
 
 
 def test_run_checks_button_checks_the_domain_in_the_thread(checking):
-    payload = {
-        "type": "block_actions",
-        "user": {"id": "U1"},
-        "team": {"id": "T1"},
-        "api_app_id": "A1",
-        "channel": {"id": "C1"},
-        "container": {"type": "message", "channel_id": "C1", "message_ts": "1.2"},
-        "message": {"ts": "1700000009.000100", "thread_ts": "1700000000.000001", "text": "x"},
-        "response_url": checking.stub.response_url("btn"),
-        "trigger_id": "t",
-        "actions": [
-            {
-                "action_id": "run_checks",
-                "block_id": "explain_actions",
-                "type": "button",
-                "value": "example.test",
-                "action_ts": "1",
-            }
-        ],
-    }
-    resp = checking.interactive(payload)
+    resp = checking.button("run_checks", "example.test")
     assert resp.status == 200 and resp.seconds < 1.0
     post = checking.stub.wait_for(lambda s: s.of("chat.postMessage"))[0].body
     assert post["thread_ts"] == "1700000000.000001"

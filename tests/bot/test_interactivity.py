@@ -8,29 +8,6 @@ import logging
 from tests.bot.test_message_event import BOUNCE
 
 
-def _block_action(running, action_id, value):
-    return {
-        "type": "block_actions",
-        "user": {"id": "U1"},
-        "team": {"id": "T1"},
-        "api_app_id": "A1",
-        "channel": {"id": "C1"},
-        "container": {"type": "message", "channel_id": "C1", "message_ts": "1.5"},
-        "message": {"ts": "1700000005.000100", "thread_ts": "1700000000.000001", "text": "x"},
-        "response_url": running.stub.response_url("act"),
-        "trigger_id": "t",
-        "actions": [
-            {
-                "action_id": action_id,
-                "block_id": "explain_actions",
-                "type": "button",
-                "value": value,
-                "action_ts": "1",
-            }
-        ],
-    }
-
-
 def _shortcut(running, key: str, ts: str, text: str) -> dict:
     """A message_action payload for the "Explain this bounce" shortcut on a message with `text`."""
     return {
@@ -62,9 +39,7 @@ def test_shortcut_on_an_empty_message_still_answers(running):
 
 
 def test_show_fix_in_other_language(running):
-    resp = running.interactive(
-        _block_action(running, "show_other_lang", json.dumps({"id": "user-unknown", "lang": "pl"}))
-    )
+    resp = running.button("show_other_lang", json.dumps({"id": "user-unknown", "lang": "pl"}))
     assert resp.status == 200
     body = running.stub.wait_for(lambda s: s.of("chat.postEphemeral"))[0].body
     assert body["user"] == "U1" and body["thread_ts"] == "1700000000.000001"
@@ -73,7 +48,7 @@ def test_show_fix_in_other_language(running):
 
 def test_not_helpful_is_logged_and_thanked(running, caplog):
     with caplog.at_level(logging.INFO, logger="smtpbot.slack"):
-        running.interactive(_block_action(running, "not_helpful", "user-unknown"))
+        running.button("not_helpful", "user-unknown")
         body = running.stub.wait_for(lambda s: s.of("chat.postEphemeral"))[0].body
     assert "noted" in body["text"]
     assert any("not_helpful entry=user-unknown" in r.getMessage() for r in caplog.records)

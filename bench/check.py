@@ -30,6 +30,7 @@ from checks.report import run_check  # noqa: E402
 from tests.checks import zones  # noqa: E402
 from tests.servers.dns import DnsServer  # noqa: E402
 from tests.servers.https import HttpsServer  # noqa: E402
+from tests.servers.loopback import guard_sockets, is_loopback  # noqa: E402
 
 #: how far past --timeout a dead-nameserver run may go before we call it a failure
 MARGIN = 0.5
@@ -37,19 +38,11 @@ MARGIN = 0.5
 
 def loopback_only(zone: dict[str, list[Any]]) -> None:
     """Refuse non-loopback traffic; answer OS-resolver lookups from the zone (never the real DNS)."""
-    real_connect, real_sendto, real_gai = socket.socket.connect, socket.socket.sendto, socket.getaddrinfo
+    real_gai = socket.getaddrinfo
 
-    def check(address: Any) -> None:
-        if isinstance(address, tuple) and not ipaddress.ip_address(str(address[0]).split("%")[0]).is_loopback:
-            raise OSError(f"bench: {address[0]} is not loopback")
-
-    def connect(self: socket.socket, address: Any) -> Any:
-        check(address)
-        return real_connect(self, address)
-
-    def sendto(self: socket.socket, data: bytes, *args: Any) -> Any:
-        check(args[-1])
-        return real_sendto(self, data, *args)
+    def refuse(address: object) -> None:
+        if not is_loopback(address):
+            raise OSError(f"bench: {address!r} is not loopback")
 
     def getaddrinfo(host: Any, port: Any, *args: Any, **kw: Any) -> Any:
         try:
@@ -64,8 +57,7 @@ def loopback_only(zone: dict[str, list[Any]]) -> None:
             raise socket.gaierror(socket.EAI_NONAME, "not in the bench zone")
         return real_gai(records[0], port, *args, **kw)
 
-    socket.socket.connect = connect  # type: ignore[method-assign]
-    socket.socket.sendto = sendto  # type: ignore[method-assign]
+    guard_sockets(refuse)
     socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +13,7 @@ from checks.report import run_check
 from tests.checks import zones
 from tests.servers.dns import DnsServer
 from tests.servers.https import HttpsServer
+from tests.servers.loopback import guard_sockets, is_loopback
 
 
 @pytest.fixture(autouse=True)
@@ -27,49 +26,17 @@ def _no_system_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(checks._resolver, "system_nameservers", refuse)
 
 
-_LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
-
-
-def _is_loopback(address: object) -> bool:
-    if not isinstance(address, tuple) or not address:
-        return True  # AF_UNIX paths and the like
-    try:
-        ip = ipaddress.ip_address(str(address[0]).split("%")[0])
-    except ValueError:
-        return False  # a host name here would mean a lookup outside our resolver
-    return any(ip in net for net in _LOOPBACK)
-
-
 @pytest.fixture(autouse=True)
 def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Refuse (and fail the test on) any connect or datagram to an address outside 127.0.0.0/8 and ::1."""
     offences: list[object] = []
-    real_connect, real_connect_ex, real_sendto = (
-        socket.socket.connect,
-        socket.socket.connect_ex,
-        socket.socket.sendto,
-    )
 
-    def guard(address: object) -> None:
-        if not _is_loopback(address):
+    def refuse(address: object) -> None:
+        if not is_loopback(address):
             offences.append(address)
             raise OSError(f"test guard: {address!r} is not loopback")
 
-    def connect(self: socket.socket, address: object) -> None:
-        guard(address)
-        return real_connect(self, address)
-
-    def connect_ex(self: socket.socket, address: object) -> int:
-        guard(address)
-        return real_connect_ex(self, address)
-
-    def sendto(self: socket.socket, data: bytes, *args: object) -> int:
-        guard(args[-1])
-        return real_sendto(self, data, *args)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
-    monkeypatch.setattr(socket.socket, "sendto", sendto)
+    guard_sockets(refuse, monkeypatch.setattr)
     yield
     assert not offences, f"test tried to reach non-loopback addresses: {offences}"
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from checks.errors import TargetError
+from checks.target import domain_name
+
 POLICIES = ("none", "quarantine", "reject")
 _URI = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):([^!\s]+)(?:!(\d+)([kmgtKMGT]?))?$")
 _LOCAL_PART = re.compile(r"[^@\s/]+")
@@ -54,12 +57,15 @@ class DmarcRecord:
 
 
 def _mailbox_ok(text: str) -> bool:
-    """local@domain.tld, checked label by label (one regex over the whole address is quadratic on
-    a long run of labels, and a record is whatever the domain owner publishes)."""
+    """local@domain.tld, the domain by the same rules as a check's target (one regex over the whole
+    address was quadratic on a long run of labels, and a record is whatever the domain owner publishes)."""
     local, at, domain = text.rpartition("@")
-    labels = domain.split(".")
-    return bool(at and _LOCAL_PART.fullmatch(local) and len(labels) >= 2
-                and all(_LDH.fullmatch(label) for label in labels))
+    if not (at and _LOCAL_PART.fullmatch(local)):
+        return False
+    try:
+        return "." in domain_name(domain)
+    except TargetError:
+        return False
 
 
 def is_dmarc(text: str) -> bool:

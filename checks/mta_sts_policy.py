@@ -8,6 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from checks.errors import TargetError
+from checks.target import domain_name
+
 #: RFC 8461 3.2: max_age is at most 31557600 seconds (one year)
 MAX_AGE_LIMIT = 31557600
 #: below one day a policy barely outlives a DNS change; RFC 8461 suggests weeks
@@ -17,16 +20,14 @@ MODES = ("enforce", "testing", "none")
 _FIELD = re.compile(r"\s*([A-Za-z0-9_\-.]{1,32})\s*=([^;]*)")
 _ID = re.compile(r"[A-Za-z0-9]{1,32}")
 _LINE = re.compile(r"([A-Za-z0-9_\-.]{1,32}):(.*)")
-_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?")
 
 
 def _mx_pattern_ok(value: str) -> bool:
-    """A host name or `*.domain` (RFC 8461 3.2): LDH labels, a top label with a letter."""
-    name = value[2:] if value.startswith("*.") else value
-    labels = name[:-1].split(".") if name.endswith(".") else name.split(".")
-    if len(name) > 253 or len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels):
+    """A host name or `*.domain` (RFC 8461 3.2), by the same rules as a check's target."""
+    try:
+        return "." in domain_name(value[2:] if value.startswith("*.") else value)
+    except TargetError:
         return False
-    return any(c.isalpha() for c in labels[-1])
 
 
 @dataclass

@@ -106,5 +106,3 @@ def test_a_long_pasted_argument_is_text_not_a_path(cli):
              + "550-Sent:     RCPT TO:<noreply@example.com>\n" * 8 + "550 5.1.1 User unknown")
     r = cli("explain", "--json", paste)
     assert r.exit_status == 0 and r.json["matches"][0]["id"] == "user-unknown"
-    nul = cli("explain", "--json", "550 5.1.1 user\x00 unknown")
-    assert "Traceback" not in nul.stderr

@@ -37,6 +37,7 @@ def evaluate(corpus: Path) -> dict:
     from knowledge.explain import explain
     from knowledge.load import load_kb
     from knowledge.match import Matcher
+    from knowledge.reasons import NOT_FAILURES
 
     t1 = time.perf_counter()
     kb = load_kb()
@@ -47,7 +48,7 @@ def evaluate(corpus: Path) -> dict:
                  "entries": len(kb.entries)}
     for variant, name_of in (("raw", lambda r: r["file"]), ("paste", lambda r: r["paste_file"])):
         lat, hits, misses = [], 0, []
-        code_ok = code_n = st_ok = st_n = 0
+        code_ok = code_n = st_ok = st_n = diag_n = diag_ok = 0
         t_start = time.perf_counter()
         for row in index:
             data = (corpus / name_of(row)).read_bytes()
@@ -66,6 +67,9 @@ def evaluate(corpus: Path) -> dict:
                 if row["status"] and not PSEUDO_STATUS.match(row["status"]):
                     st_n += 1
                     st_ok += row["status"] == expl.parsed.status
+                if row["reason"] not in NOT_FAILURES:
+                    diag_n += 1
+                    diag_ok += bool(expl.parsed.diagnostic)
         wall = time.perf_counter() - t_start
         out[variant] = {
             "accuracy": hits / len(index), "hits": hits, "per_s": len(index) / wall,
@@ -74,6 +78,7 @@ def evaluate(corpus: Path) -> dict:
         if variant == "raw":
             out["reply_code"] = (code_ok, code_n)
             out["status"] = (st_ok, st_n)
+            out["diagnostic"] = (diag_ok, diag_n)
     big = _big_input(corpus, index)
     lat = []
     for _ in range(50):
@@ -96,7 +101,8 @@ def evaluate(corpus: Path) -> dict:
 #: units repeated to 100 kB: runs that make a careless regex backtrack (an address pattern facing
 #: "a@a@a@...", a line-start pattern facing blank-line floods, reply codes with no text...)
 ADVERSARIAL: tuple[str, ...] = (
-    "a@", "<" + "a@" * 50, "a@b.c...Deferred:", "x@y.z: ", "<a@b.cc>...", "550 ", "550-", "5.1.1 ", "<<< 550 ", "550: 5.1.1 ",
+    "a@", "<" + "a@" * 50, "a@b.c...Deferred:", "x@y.z: ", "<a@b.cc>...", "550 ", "550-", "5.1.1 ", "<<< 550 ",
+    "550: 5.1.1 ",
     " \n", "\n", "a_", "0123456789abcdef", "host a.b [192.0.2.1] said: ", "a@b.cc Error, ERROR_CODE :421\n",
     "Diagnostic-Code: smtp; 550 x\n", "-----SMTP command\n", "in reply to RCPT TO command ", "dns error: ",
 )
@@ -162,6 +168,8 @@ def main() -> int:
     (c_ok, c_n), (s_ok, s_n) = r["reply_code"], r["status"]
     print(f"reply code extracted: {c_ok}/{c_n} = {c_ok / c_n:.1%}")
     print(f"status extracted:     {s_ok}/{s_n} = {s_ok / s_n:.1%} (Sisimai pseudo codes x.0.9xx excluded)")
+    d_ok, d_n = r["diagnostic"]
+    print(f"diagnostic line found in failure notices: {d_ok}/{d_n} = {d_ok / d_n:.1%}")
     print(f"peak RSS: {r['rss_mb']:.0f} MB")
     index = [json.loads(line) for line in (args.corpus / "index.jsonl").open()]
     acc = sisimai_accuracy(args.corpus, index)
